@@ -1,0 +1,170 @@
+using System.Text.Json.Serialization;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.Storage.SQLite;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Prospector.Crm;
+using Prospector.Email;
+using Prospector.Server.Apis;
+using Prospector.Server.Engine;
+using Prospector.Server.Jobs;
+using Prospector.Server.Security;
+using Prospector.Storage;
+using Prospector.Storage.Stores;
+
+namespace Prospector.Server.Hosting;
+
+/// <summary>The Server's composition root: storage, Hangfire, security, engine and APIs, per role.</summary>
+public static class ProspectorServer
+{
+    /// <summary>Registers everything this process's role needs.</summary>
+    public static WebApplicationBuilder AddProspector(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddOptions<StorageOptions>().BindConfiguration(nameof(StorageOptions)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DispatcherOptions>().BindConfiguration(nameof(DispatcherOptions)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MailboxSyncOptions>().BindConfiguration(nameof(MailboxSyncOptions)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CrmOptions>().BindConfiguration(nameof(CrmOptions)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ApiOptions>().BindConfiguration(nameof(ApiOptions)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HangfireOptions>().BindConfiguration(nameof(HangfireOptions)).ValidateDataAnnotations().ValidateOnStart();
+
+        var storage = configuration.GetSection(nameof(StorageOptions)).Get<StorageOptions>() ?? new StorageOptions();
+        var dataDirectory = Path.GetFullPath(storage.DataDirectory, builder.Environment.ContentRootPath);
+        if (!storage.UsesPostgres)
+        {
+            Directory.CreateDirectory(dataDirectory);
+        }
+
+        var hangfire = configuration.GetSection(nameof(HangfireOptions)).Get<HangfireOptions>() ?? new HangfireOptions();
+        var role = ServerRoles.Read(configuration, storage.UsesPostgres);
+        services.AddSingleton(new RoleInfo(role));
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Our data.
+        services.AddSingleton(_ => storage.UsesPostgres
+            ? Database.ForPostgres(storage.PostgresConnectionString!)
+            : Database.ForSqliteFile(Path.Combine(dataDirectory, "prospector.db")));
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<WorkspaceStore>();
+        services.AddSingleton<MailboxStore>();
+        services.AddSingleton<SequenceStore>();
+        services.AddSingleton<ProspectStore>();
+        services.AddSingleton<EnrollmentStore>();
+        services.AddSingleton<DispatchStore>();
+        services.AddSingleton<SuppressionStore>();
+        services.AddSingleton<InboundStore>();
+        services.AddSingleton<CrmStore>();
+        services.AddSingleton<DataProtectionKeyStore>();
+
+        // Migrations and the first API key, before any other hosted service (Hangfire, dispatcher) starts.
+        services.AddSingleton<StartupTasks>();
+        services.AddHostedService(sp => sp.GetRequiredService<StartupTasks>());
+
+        // Secrets at rest: Data Protection with its key ring in our database, shared by every process.
+        services.AddDataProtection().SetApplicationName("Prospector");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<DataProtectionKeyStore>()));
+        services.AddSingleton<SecretProtector>();
+
+        // Channels and adapters.
+        services.AddProspectorEmail();
+        services.AddProspectorCrm();
+
+        // The engine.
+        services.AddSingleton<Dispatcher>();
+        services.AddSingleton<MailboxSync>();
+        services.AddSingleton<CrmPusher>();
+        services.AddTransient<MailboxSyncJob>();
+        services.AddTransient<CrmPushJob>();
+        services.AddTransient<CrmOutboxJob>();
+        services.AddTransient<DispatchJob>();
+
+        // Hangfire: our own JobStorage instance in DI (not the process-wide JobStorage.Current), so that several
+        // hosts can live in one process (tests) without sharing storage.
+        services.AddSingleton<JobStorage>(_ => storage.UsesPostgres
+            ? new PostgreSqlStorage(
+                new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(storage.PostgresConnectionString!, new PostgreSqlStorageOptions()),
+                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true, QueuePollInterval = hangfire.QueuePollInterval })
+            : new SQLiteStorage(Path.Combine(dataDirectory, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = hangfire.QueuePollInterval }));
+        services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+        if (role.RunsWorkers())
+        {
+            services.AddHangfireServer((sp, o) =>
+            {
+                o.WorkerCount = hangfire.WorkerCount;
+                o.SchedulePollingInterval = hangfire.SchedulePollingInterval;
+                o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            });
+            services.AddHostedService<DispatchLoop>();
+            services.AddHostedService<RecurringJobRegistration>();
+        }
+
+        // Above Hangfire's own stop timeout, so in-flight jobs can finish on shutdown.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        // API.
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(o =>
+        {
+            // Mass assignment and typos are refused, not ignored; missing non-optional members are errors.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            o.SerializerOptions.RespectRequiredConstructorParameters = true;
+            o.SerializerOptions.RespectNullableAnnotations = true;
+        });
+        var api = configuration.GetSection(nameof(ApiOptions)).Get<ApiOptions>() ?? new ApiOptions();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = api.MaxRequestBodyBytes);
+        return builder;
+    }
+
+    /// <summary>Maps the API, the Hangfire dashboard and health, per role.</summary>
+    public static WebApplication MapProspector(this WebApplication app)
+    {
+        var role = app.Services.GetRequiredService<RoleInfo>().Role;
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGet("/health", (RoleInfo r) => TypedResults.Ok(new { status = "ok", role = r.Role.ToString().ToLowerInvariant() })).AllowAnonymous();
+        if (role.RunsApi())
+        {
+            var api = app.MapGroup("/api").RequireAuthorization();
+            api.MapMailboxesApi().MapSequencesApi().MapProspectsApi().MapEnrollmentsApi().MapCrmApi();
+
+            // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
+            app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());
+        }
+
+        return app;
+    }
+}
+
+/// <summary>This process's role, for endpoints and services that depend on it.</summary>
+public sealed record RoleInfo(ServerRole Role);
+
+/// <summary>Registers the recurring jobs under stable ids once the storage is migrated.</summary>
+internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, IOptions<MailboxSyncOptions> sync, IOptions<CrmOptions> crm) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        recurring.AddOrUpdate<MailboxSyncJob>(MailboxSyncJob.RecurringId, j => j.RunAsync(CancellationToken.None), sync.Value.Cron);
+        recurring.AddOrUpdate<CrmOutboxJob>(CrmOutboxJob.RecurringId, j => j.RunAsync(CancellationToken.None), crm.Value.OutboxCron);
+        recurring.AddOrUpdate<DispatchJob>(DispatchJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

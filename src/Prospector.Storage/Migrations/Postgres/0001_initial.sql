@@ -1,0 +1,190 @@
+-- Prospector schema, PostgreSQL. Forward-only: never edit a released migration, add the next number.
+create table workspaces (
+    id uuid primary key,
+    name text not null,
+    created_at timestamptz not null
+);
+
+create table api_keys (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    name text not null,
+    prefix text not null,
+    key_hash text not null unique,
+    role text not null,
+    created_at timestamptz not null,
+    revoked_at timestamptz
+);
+
+create table data_protection_keys (
+    name text primary key,
+    xml text not null,
+    created_at timestamptz not null
+);
+
+create table mailboxes (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    name text not null,
+    from_address text not null,
+    from_name text not null,
+    daily_cap integer not null,
+    smtp_host text not null,
+    smtp_port integer not null,
+    smtp_security text not null,
+    smtp_username text,
+    smtp_password_protected text,
+    imap_host text,
+    imap_port integer,
+    imap_security text,
+    imap_username text,
+    imap_password_protected text,
+    imap_folder text not null default 'INBOX',
+    created_at timestamptz not null
+);
+create index ix_mailboxes_workspace on mailboxes (workspace_id);
+
+create table mailbox_sync (
+    mailbox_id uuid primary key references mailboxes (id),
+    uid_validity bigint not null,
+    last_uid bigint not null,
+    synced_at timestamptz not null
+);
+
+create table sequences (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    name text not null,
+    state text not null,
+    version integer not null,
+    definition text not null,
+    created_at timestamptz not null,
+    updated_at timestamptz not null
+);
+create index ix_sequences_workspace on sequences (workspace_id);
+
+create table prospects (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    email text not null,
+    email_normalized text not null,
+    first_name text,
+    last_name text,
+    company text,
+    company_domain text,
+    time_zone text,
+    custom_fields text not null default '{}',
+    created_at timestamptz not null,
+    updated_at timestamptz not null,
+    unique (workspace_id, email_normalized)
+);
+
+create table enrollments (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    sequence_id uuid not null references sequences (id),
+    sequence_version integer not null,
+    prospect_id uuid not null references prospects (id),
+    mailbox_id uuid not null references mailboxes (id),
+    state text not null,
+    stop_reason text,
+    current_step integer not null,
+    next_due_at timestamptz,
+    lease_until timestamptz,
+    thread_message_id text,
+    thread_subject text,
+    created_at timestamptz not null,
+    updated_at timestamptz not null,
+    unique (sequence_id, prospect_id)
+);
+-- Partial index: claimed and finished rows leave it, so the claim scan stays short (see DESIGN.md).
+create index ix_enrollments_due on enrollments (next_due_at) where state = 'active';
+create index ix_enrollments_prospect on enrollments (prospect_id);
+create index ix_enrollments_workspace on enrollments (workspace_id, sequence_id);
+
+create table sends (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    enrollment_id uuid not null references enrollments (id),
+    step_id text not null,
+    mailbox_id uuid not null references mailboxes (id),
+    message_id text not null unique,
+    state text not null,
+    attempts integer not null,
+    subject text,
+    smtp_status integer,
+    last_error text,
+    created_at timestamptz not null,
+    updated_at timestamptz not null,
+    sent_at timestamptz,
+    unique (enrollment_id, step_id)
+);
+
+create table enrollment_events (
+    id bigserial primary key,
+    workspace_id uuid not null,
+    enrollment_id uuid not null references enrollments (id),
+    type text not null,
+    detail text,
+    occurred_at timestamptz not null
+);
+create index ix_enrollment_events_enrollment on enrollment_events (enrollment_id, id);
+
+create table inbound_messages (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    mailbox_id uuid not null references mailboxes (id),
+    uid_validity bigint not null,
+    uid bigint not null,
+    kind text not null,
+    reason text not null,
+    enrollment_id uuid references enrollments (id),
+    received_at timestamptz not null,
+    unique (mailbox_id, uid_validity, uid)
+);
+
+create table suppressions (
+    workspace_id uuid not null references workspaces (id),
+    address_hash text not null,
+    reason text not null,
+    created_at timestamptz not null,
+    primary key (workspace_id, address_hash)
+);
+
+create table qualifications (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    enrollment_id uuid not null references enrollments (id),
+    inbound_message_id uuid not null references inbound_messages (id),
+    score integer not null,
+    qualified boolean not null,
+    reasons text not null,
+    created_at timestamptz not null
+);
+create index ix_qualifications_enrollment on qualifications (enrollment_id);
+
+create table crm_connections (
+    workspace_id uuid primary key references workspaces (id),
+    kind text not null,
+    endpoint text not null,
+    secret_protected text not null,
+    updated_at timestamptz not null
+);
+
+create table crm_outbox (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    enrollment_id uuid not null references enrollments (id),
+    event_type text not null,
+    payload text not null,
+    state text not null,
+    attempts integer not null,
+    next_attempt_at timestamptz not null,
+    last_status integer,
+    last_error text,
+    external_id text,
+    created_at timestamptz not null,
+    delivered_at timestamptz,
+    unique (enrollment_id, event_type)
+);
+create index ix_crm_outbox_due on crm_outbox (next_attempt_at) where state = 'pending';
