@@ -87,17 +87,30 @@ public static class ProspectorServer
 
         // Hangfire: our own JobStorage instance in DI (not the process-wide JobStorage.Current), so that several
         // hosts can live in one process (tests) without sharing storage.
-        services.AddSingleton<JobStorage>(_ => storage.UsesPostgres
-            ? new PostgreSqlStorage(
-                new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(storage.PostgresConnectionString!, new PostgreSqlStorageOptions()),
-                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true, QueuePollInterval = hangfire.QueuePollInterval })
-            : new SQLiteStorage(Path.Combine(dataDirectory, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = hangfire.QueuePollInterval }));
-        services.AddHangfire((sp, config) => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+        GlobalConfiguration.Configuration.UseLogProvider(HangfireLogging.Instance);
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            // Hangfire's classes bind their static loggers when first touched, which can be right here.
+            HangfireLogging.Instance.Use(sp.GetRequiredService<ILoggerFactory>());
+            return storage.UsesPostgres
+                ? new PostgreSqlStorage(
+                    new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(storage.PostgresConnectionString!, new PostgreSqlStorageOptions()),
+                    new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true, QueuePollInterval = hangfire.QueuePollInterval })
+                : new SQLiteStorage(Path.Combine(dataDirectory, "hangfire.db"), new SQLiteStorageOptions { QueuePollInterval = hangfire.QueuePollInterval });
+        });
+        services.AddHangfire((sp, config) =>
+        {
+            HangfireLogging.Instance.Use(sp.GetRequiredService<ILoggerFactory>());
+            config
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings()
+                .UseLogProvider(HangfireLogging.Instance);
+        });
         if (role.RunsWorkers())
         {
+            // Before the Hangfire server starts, so its recurring scheduler never races the registration for locks.
+            services.AddHostedService<RecurringJobRegistration>();
             services.AddHangfireServer((sp, o) =>
             {
                 o.WorkerCount = hangfire.WorkerCount;
@@ -105,7 +118,6 @@ public static class ProspectorServer
                 o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
             });
             services.AddHostedService<DispatchLoop>();
-            services.AddHostedService<RecurringJobRegistration>();
         }
 
         // Above Hangfire's own stop timeout, so in-flight jobs can finish on shutdown.
