@@ -6,8 +6,9 @@ using Microsoft.Data.Sqlite;
 namespace Prospector.Storage;
 
 /// <summary>
-/// Maps Guid and DateTimeOffset the same way on both dialects: native uuid/timestamptz on PostgreSQL; canonical
-/// lower-case text and fixed-width ISO-8601 UTC text on SQLite (so text order is time order).
+/// Reads Guid and DateTimeOffset the same way on both dialects (native uuid/timestamptz on PostgreSQL, text on SQLite).
+/// Dapper writes these built-in types itself, bypassing SetValue: every instant we store must therefore be UTC
+/// (Npgsql refuses other offsets for timestamptz; on SQLite, "+00:00" text sorts in time order).
 /// </summary>
 internal static class TypeHandlers
 {

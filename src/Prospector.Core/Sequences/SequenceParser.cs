@@ -40,7 +40,7 @@ public static class SequenceParser
             errors.Add(new(path, $"at most {MaxSteps} steps"));
         }
 
-        var parsed = new List<SequenceStep>();
+        var parsed = new List<(int Index, SequenceStep Step)>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         var index = 0;
         foreach (var element in steps.EnumerateArray())
@@ -54,23 +54,24 @@ public static class SequenceParser
                     errors.Add(new($"{stepPath}.id", $"duplicate step id '{step.Id}'"));
                 }
 
-                parsed.Add(step);
+                parsed.Add((index, step));
             }
 
             index++;
         }
 
-        if (parsed.Count > 0 && !parsed.OfType<EmailStep>().Any())
+        var emails = parsed.Where(p => p.Step is EmailStep).ToList();
+        if (parsed.Count > 0 && emails.Count == 0)
         {
             errors.Add(new(path, "a sequence needs at least one email step"));
         }
 
-        if (parsed.FirstOrDefault(s => s is EmailStep) is EmailStep first && string.IsNullOrWhiteSpace(first.Subject))
+        if (emails.Count > 0 && emails[0].Step is EmailStep { Subject: null })
         {
-            errors.Add(new($"{path}[{parsed.IndexOf(first)}].subject", "the first email step needs a subject"));
+            errors.Add(new($"{path}[{emails[0].Index}].subject", "the first email step needs a subject"));
         }
 
-        return errors.Count == 0 ? (new SequenceDefinition(parsed), errors) : (null, errors);
+        return errors.Count == 0 ? (new SequenceDefinition(parsed.Select(p => p.Step).ToList()), errors) : (null, errors);
     }
 
     private static SequenceStep? ParseStep(JsonElement element, string path, int index, List<ValidationError> errors)
@@ -228,7 +229,10 @@ public static class SequenceParser
                         writer.WriteString("body", email.Body);
                         break;
                     case WaitStep wait:
-                        writer.WriteNumber("seconds", (long)wait.Duration.TotalSeconds);
+                        WriteNonZero(writer, "days", wait.Duration.Days);
+                        WriteNonZero(writer, "hours", wait.Duration.Hours);
+                        WriteNonZero(writer, "minutes", wait.Duration.Minutes);
+                        WriteNonZero(writer, "seconds", wait.Duration.Seconds);
                         break;
                 }
 
@@ -239,6 +243,14 @@ public static class SequenceParser
         }
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteNonZero(Utf8JsonWriter writer, string name, int value)
+    {
+        if (value != 0)
+        {
+            writer.WriteNumber(name, value);
+        }
     }
 
     /// <summary>Reads a definition stored by <see cref="Serialize"/>.</summary>

@@ -7,7 +7,7 @@ using Prospector.Storage.Stores;
 namespace Prospector.Server.Apis;
 
 /// <summary>Connect the workspace's CRM. Today: "webhook" (Standard Webhooks signed POSTs). Omit the secret to have one generated.</summary>
-public sealed record CrmConnectionRequest(string Kind, string Url, string? Secret);
+public sealed record CrmConnectionRequest(string Kind, string Url, string? Secret = null);
 
 /// <summary>The CRM connection; the secret only appears in the response that generated it.</summary>
 public sealed record CrmConnectionResponse(string Kind, string Url, DateTimeOffset UpdatedAt, string? GeneratedSecret);

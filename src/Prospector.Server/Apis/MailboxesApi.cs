@@ -8,13 +8,13 @@ using Prospector.Storage.Stores;
 namespace Prospector.Server.Apis;
 
 /// <summary>SMTP settings of a mailbox. The password is write-only.</summary>
-public sealed record SmtpSettingsRequest(string Host, int Port, string? Security, string? Username, string? Password);
+public sealed record SmtpSettingsRequest(string Host, int Port, string? Security = null, string? Username = null, string? Password = null);
 
 /// <summary>IMAP settings of a mailbox. The password is write-only.</summary>
-public sealed record ImapSettingsRequest(string Host, int Port, string? Security, string? Username, string? Password, string? Folder);
+public sealed record ImapSettingsRequest(string Host, int Port, string? Security = null, string? Username = null, string? Password = null, string? Folder = null);
 
 /// <summary>A new sender mailbox.</summary>
-public sealed record CreateMailboxRequest(string Name, string FromAddress, string? FromName, int? DailyCap, SmtpSettingsRequest Smtp, ImapSettingsRequest? Imap);
+public sealed record CreateMailboxRequest(string Name, string FromAddress, SmtpSettingsRequest Smtp, string? FromName = null, int? DailyCap = null, ImapSettingsRequest? Imap = null);
 
 /// <summary>A mailbox as the API shows it: never any password.</summary>
 public sealed record MailboxResponse(

@@ -9,8 +9,8 @@ namespace Prospector.Server.Apis;
 
 /// <summary>One prospect in a JSON import.</summary>
 public sealed record ProspectRequest(
-    string Email, string? FirstName, string? LastName, string? Company, string? CompanyDomain, string? TimeZone,
-    Dictionary<string, string>? CustomFields);
+    string Email, string? FirstName = null, string? LastName = null, string? Company = null, string? CompanyDomain = null, string? TimeZone = null,
+    Dictionary<string, string>? CustomFields = null);
 
 /// <summary>A JSON import: all prospects valid, or nothing imported.</summary>
 public sealed record ImportProspectsRequest(ProspectRequest[] Prospects);

@@ -90,7 +90,7 @@ public sealed class DispatchStore(Database db)
 
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<DispatchWork>(new CommandDefinition(
-            """
+            $"""
             select e.id, e.workspace_id, e.current_step, e.thread_message_id, e.thread_subject, s.definition,
                    p.email, p.first_name, p.last_name, p.company, p.company_domain, p.custom_fields,
                    m.id as mailbox_id, m.from_address, m.from_name, m.smtp_host, m.smtp_port, m.smtp_security, m.smtp_username, m.smtp_password_protected
@@ -98,8 +98,8 @@ public sealed class DispatchStore(Database db)
             join sequences s on s.id = e.sequence_id
             join prospects p on p.id = e.prospect_id
             join mailboxes m on m.id = e.mailbox_id
-            where e.id in @ids
-            """, new { ids }, cancellationToken: ct))).AsList();
+            where {db.Sql("e.id = any(@ids)", "e.id in @ids")}
+            """, new { ids = ids.ToArray() }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>

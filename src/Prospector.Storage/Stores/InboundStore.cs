@@ -60,7 +60,9 @@ public sealed class InboundStore(Database db)
 
         await using var c = await db.OpenAsync(ct);
         var found = (await c.QueryAsync<(string MessageId, Guid EnrollmentId)>(new CommandDefinition(
-            "select message_id, enrollment_id from sends where workspace_id = @workspaceId and message_id in @messageIds",
+            db.Sql(
+                "select message_id, enrollment_id from sends where workspace_id = @workspaceId and message_id = any(@messageIds)",
+                "select message_id, enrollment_id from sends where workspace_id = @workspaceId and message_id in @messageIds"),
             new { workspaceId, messageIds = messageIds.Take(100).ToArray() }, cancellationToken: ct))).ToDictionary(r => r.MessageId, r => r.EnrollmentId, StringComparer.Ordinal);
         var enrollmentId = messageIds.Where(found.ContainsKey).Select(id => (Guid?)found[id]).FirstOrDefault();
         if (enrollmentId is null)
@@ -93,7 +95,7 @@ public sealed class InboundStore(Database db)
             new
             {
                 inboundId, app.WorkspaceId, app.MailboxId, uidValidity = (long)app.UidValidity, uid = (long)app.Uid,
-                kind = kind.ToString(), reason = app.Classification.Reason, enrollmentId = app.Match?.EnrollmentId, app.ReceivedAt,
+                kind = kind.ToString(), reason = app.Classification.Reason, enrollmentId = app.Match?.EnrollmentId, ReceivedAt = app.ReceivedAt.ToUniversalTime(),
             }, tx, cancellationToken: ct));
         if (inserted == 0)
         {

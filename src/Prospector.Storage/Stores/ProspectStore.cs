@@ -26,7 +26,9 @@ public sealed class ProspectStore(Database db)
         {
             var emails = chunk.Select(p => EmailAddress.Normalize(p.Email)).Distinct().ToArray();
             var existing = (await c.QueryAsync<(Guid Id, string EmailNormalized, string CustomFields)>(new CommandDefinition(
-                    "select id, email_normalized, custom_fields from prospects where workspace_id = @workspaceId and email_normalized in @emails",
+                    db.Sql(
+                        "select id, email_normalized, custom_fields from prospects where workspace_id = @workspaceId and email_normalized = any(@emails)",
+                        "select id, email_normalized, custom_fields from prospects where workspace_id = @workspaceId and email_normalized in @emails"),
                     new { workspaceId, emails }, tx, cancellationToken: ct)))
                 .ToDictionary(r => r.EmailNormalized, r => (r.Id, r.CustomFields), StringComparer.Ordinal);
 

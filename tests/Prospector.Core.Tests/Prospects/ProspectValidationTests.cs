@@ -1,0 +1,131 @@
+using Prospector.Core.Prospects;
+
+namespace Prospector.Core.Tests.Prospects;
+
+public class ProspectValidationTests
+{
+    private static (ProspectInput? Prospect, IReadOnlyList<ValidationError> Errors) Validate(
+        string? email = "ada@acme.test", string? firstName = "Ada", string? company = "Acme", string? domain = "acme.test",
+        string? timeZone = "Europe/Paris", IReadOnlyDictionary<string, string>? custom = null)
+        => ProspectValidation.Validate("items[0].", email, firstName, "Lovelace", company, domain, timeZone, custom);
+
+    [Fact]
+    public void Validate_ReturnsCleanedProspect_WhenAllFieldsAreValid()
+    {
+        var (prospect, errors) = ProspectValidation.Validate(
+            "", " ada@acme.test ", " Ada ", "", "Acme", "ACME.test", "America/New_York", new Dictionary<string, string> { ["title"] = " CTO ", ["empty"] = "  " });
+
+        Assert.Empty(errors);
+        Assert.NotNull(prospect);
+        Assert.Equal("ada@acme.test", prospect.Email);
+        Assert.Equal("Ada", prospect.FirstName);
+        Assert.Null(prospect.LastName);
+        Assert.Equal("acme.test", prospect.CompanyDomain);
+        Assert.Equal("America/New_York", prospect.TimeZone);
+        Assert.Equal("CTO", prospect.Custom["title"]);
+        Assert.False(prospect.Custom.ContainsKey("empty"));
+    }
+
+    [Theory]
+    [InlineData("not-an-email")]
+    [InlineData("a@b")]
+    [InlineData("a b@acme.test")]
+    public void Validate_ReportsEmailError_WhenEmailIsInvalid(string email)
+    {
+        var (prospect, errors) = Validate(email: email);
+
+        Assert.Null(prospect);
+        var error = Assert.Single(errors);
+        Assert.Equal("items[0].email", error.Path);
+        Assert.Contains("not a valid email", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ReportsRequired_WhenEmailIsMissing()
+    {
+        var (_, errors) = Validate(email: "  ");
+
+        Assert.Contains(errors, e => e.Path == "items[0].email" && e.Message == "is required");
+    }
+
+    [Theory]
+    [InlineData("Mars/Olympus_Mons")]
+    [InlineData("Not a zone")]
+    public void Validate_ReportsTimeZoneError_WhenZoneIsUnknown(string zone)
+    {
+        var (prospect, errors) = Validate(timeZone: zone);
+
+        Assert.Null(prospect);
+        var error = Assert.Single(errors);
+        Assert.Equal("items[0].time_zone", error.Path);
+        Assert.Contains("unknown IANA time zone", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("acme")]
+    [InlineData("https://acme.test")]
+    [InlineData("acme..test")]
+    [InlineData("-acme.test")]
+    [InlineData("acme.test/path")]
+    public void Validate_ReportsDomainError_WhenDomainIsMalformed(string domain)
+    {
+        var (prospect, errors) = Validate(domain: domain);
+
+        Assert.Null(prospect);
+        Assert.Contains(errors, e => e.Path == "items[0].company_domain" && e.Message.Contains("not a domain", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Ada\r\nBcc: x@evil.test")]
+    [InlineData("Ada\nLovelace")]
+    [InlineData("Ada\0")]
+    public void Validate_ReportsLineBreakError_WhenFieldContainsCrLf(string firstName)
+    {
+        var (prospect, errors) = Validate(firstName: firstName);
+
+        Assert.Null(prospect);
+        var error = Assert.Single(errors);
+        Assert.Equal("items[0].first_name", error.Path);
+        Assert.Contains("line breaks", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ReportsLineBreakError_WhenCustomValueContainsCrLf()
+    {
+        var (_, errors) = Validate(custom: new Dictionary<string, string> { ["title"] = "CTO\r\nX-Injected: 1" });
+
+        Assert.Contains(errors, e => e.Path == "items[0].custom.title" && e.Message.Contains("line breaks", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("1title")]
+    [InlineData("job title")]
+    [InlineData("job-title")]
+    [InlineData("")]
+    [InlineData("_x")]
+    public void Validate_ReportsFieldNameError_WhenCustomFieldNameIsBad(string name)
+    {
+        var (prospect, errors) = Validate(custom: new Dictionary<string, string> { [name] = "v" });
+
+        Assert.Null(prospect);
+        var error = Assert.Single(errors);
+        Assert.Equal($"items[0].custom.{name}", error.Path);
+        Assert.Contains("field names", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ReportsLengthError_WhenFieldIsTooLong()
+    {
+        var (_, errors) = Validate(company: new string('x', 501));
+
+        Assert.Contains(errors, e => e.Path == "items[0].company" && e.Message.Contains("at most 500", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_ReportsAllErrors_WhenSeveralFieldsAreBad()
+    {
+        var (_, errors) = Validate(email: "bad", domain: "nope", timeZone: "Nowhere/Land");
+
+        Assert.Equal(3, errors.Count);
+    }
+}
