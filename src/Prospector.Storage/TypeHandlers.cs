@@ -1,7 +1,6 @@
 using System.Data;
 using System.Globalization;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace Prospector.Storage;
 
@@ -12,7 +11,6 @@ namespace Prospector.Storage;
 /// </summary>
 internal static class TypeHandlers
 {
-    private const string SqliteTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
     private static int _registered;
 
     public static void Register()
@@ -27,23 +25,10 @@ internal static class TypeHandlers
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
     }
 
-    /// <summary>The text form SQLite stores for an instant.</summary>
-    public static string ToSqliteText(DateTimeOffset value) => value.UtcDateTime.ToString(SqliteTimeFormat, CultureInfo.InvariantCulture);
-
     private sealed class GuidHandler : SqlMapper.TypeHandler<Guid>
     {
-        public override void SetValue(IDbDataParameter parameter, Guid value)
-        {
-            if (parameter is SqliteParameter)
-            {
-                parameter.DbType = DbType.String;
-                parameter.Value = value.ToString("D");
-            }
-            else
-            {
-                parameter.Value = value;
-            }
-        }
+        // Dapper writes Guid parameters itself; only reading goes through this handler.
+        public override void SetValue(IDbDataParameter parameter, Guid value) => parameter.Value = value;
 
         public override Guid Parse(object value) => value switch
         {
@@ -56,18 +41,8 @@ internal static class TypeHandlers
 
     private sealed class DateTimeOffsetHandler : SqlMapper.TypeHandler<DateTimeOffset>
     {
-        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value)
-        {
-            if (parameter is SqliteParameter)
-            {
-                parameter.DbType = DbType.String;
-                parameter.Value = ToSqliteText(value);
-            }
-            else
-            {
-                parameter.Value = value.ToUniversalTime();
-            }
-        }
+        // Dapper writes DateTimeOffset parameters itself; only reading goes through this handler.
+        public override void SetValue(IDbDataParameter parameter, DateTimeOffset value) => parameter.Value = value;
 
         public override DateTimeOffset Parse(object value) => value switch
         {

@@ -39,21 +39,16 @@ public sealed class MailboxConnectionTester
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         using var client = new ImapClient();
-        var step = MailConnectionStep.Connect;
+        var step = new StepTracker();
         try
         {
-            await MailConnector.ConnectAsync(client, endpoint.Host, endpoint.Port, endpoint.Security, ConnectTimeout, cancellationToken)
-                .ConfigureAwait(false);
-            step = MailConnectionStep.Auth;
-            await client.AuthenticateAsync(endpoint.Username, endpoint.Password, cancellationToken).ConfigureAwait(false);
-            step = MailConnectionStep.Select;
-            await ImapFolders.OpenReadOnlyAsync(client, endpoint.Folder, cancellationToken).ConfigureAwait(false);
+            await ImapFolders.OpenAsync(client, endpoint, ConnectTimeout, step, cancellationToken).ConfigureAwait(false);
             await client.DisconnectAsync(true, cancellationToken).ConfigureAwait(false);
             return ConnectionTestResult.Success("IMAP connected, authenticated and folder opened");
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return Fail("IMAP", step, ex);
+            return Fail("IMAP", step.Current, ex);
         }
     }
 

@@ -28,23 +28,18 @@ public sealed class ImapMailboxReader : IMailboxReader
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessages);
 
         using var client = new ImapClient();
-        var step = MailConnectionStep.Connect;
+        var step = new StepTracker();
         try
         {
-            await MailConnector.ConnectAsync(client, endpoint.Host, endpoint.Port, endpoint.Security, ConnectTimeout, cancellationToken)
-                .ConfigureAwait(false);
-            step = MailConnectionStep.Auth;
-            await client.AuthenticateAsync(endpoint.Username, endpoint.Password, cancellationToken).ConfigureAwait(false);
-            step = MailConnectionStep.Select;
-            var folder = await ImapFolders.OpenReadOnlyAsync(client, endpoint.Folder, cancellationToken).ConfigureAwait(false);
-            step = MailConnectionStep.Fetch;
+            var folder = await ImapFolders.OpenAsync(client, endpoint, ConnectTimeout, step, cancellationToken).ConfigureAwait(false);
+            step.Current = MailConnectionStep.Fetch;
             var batch = await ReadAsync(folder, cursor, since, maxMessages, cancellationToken).ConfigureAwait(false);
             await DisconnectQuietlyAsync(client, cancellationToken).ConfigureAwait(false);
             return batch;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var failed = MailConnector.StepOf(ex, step);
+            var failed = MailConnector.StepOf(ex, step.Current);
             throw new MailboxSyncException(
                 failed,
                 $"IMAP mailbox sync failed at {failed.ToString().ToLowerInvariant()}: {MailConnector.Describe(ex, failed)}",

@@ -32,33 +32,34 @@ public sealed class Dispatcher(
             return 0;
         }
 
+        // Enrollments of one sequence share its definition: parse (and validate) it once per batch, not per send.
+        var definitions = new Dictionary<string, SequenceDefinition>(StringComparer.Ordinal);
         foreach (var work in await store.LoadAsync(ids, ct))
         {
-            await RunStepAsync(work, ct);
+            if (!definitions.TryGetValue(work.Definition, out var definition))
+            {
+                definition = SequenceParser.Deserialize(work.Definition);
+                definitions[work.Definition] = definition;
+            }
+
+            await RunStepAsync(work, definition, ct);
         }
 
         return ids.Count;
     }
 
-    private async Task RunStepAsync(DispatchWork work, CancellationToken ct)
+    private async Task RunStepAsync(DispatchWork work, SequenceDefinition definition, CancellationToken ct)
     {
-        var definition = SequenceParser.Deserialize(work.Definition);
-        if (work.CurrentStep >= definition.Steps.Count)
+        if (work.CurrentStep < definition.Steps.Count && definition.Steps[work.CurrentStep] is EmailStep email)
         {
-            await store.AdvanceAsync(work, SequenceProgress.Next(definition, work.CurrentStep, clock.GetUtcNow()), clock.GetUtcNow(), ct);
+            await SendEmailAsync(work, definition, email, ct);
             return;
         }
 
-        switch (definition.Steps[work.CurrentStep])
-        {
-            case EmailStep email:
-                await SendEmailAsync(work, definition, email, ct);
-                break;
-            default:
-                // Waits are folded into due times; other step types arrive with their channels.
-                await store.AdvanceAsync(work, SequenceProgress.Next(definition, work.CurrentStep + 1, clock.GetUtcNow()), clock.GetUtcNow(), ct);
-                break;
-        }
+        // Waits are folded into due times and other step types arrive with their channels; past the last step the
+        // enrollment completes.
+        var now = clock.GetUtcNow();
+        await store.AdvanceAsync(work, SequenceProgress.Next(definition, work.CurrentStep + 1, now), now, ct);
     }
 
     private async Task SendEmailAsync(DispatchWork work, SequenceDefinition definition, EmailStep step, CancellationToken ct)
@@ -87,7 +88,8 @@ public sealed class Dispatcher(
             case BeginSendStatus.Proceed:
                 break;
             case BeginSendStatus.AlreadySent:
-                await store.MarkSentAsync(work, begin.SendId, step.Id, SequenceProgress.Next(definition, work.CurrentStep + 1, clock.GetUtcNow()), null, null, clock.GetUtcNow(), ct);
+                var at = clock.GetUtcNow();
+                await store.MarkSentAsync(work, begin.SendId, step.Id, SequenceProgress.Next(definition, work.CurrentStep + 1, at), null, null, at, ct);
                 return;
             default:
                 logger.LogInformation("Enrollment {EnrollmentId} step {StepId} not sent: {Status}", work.Id, step.Id, begin.Status);

@@ -78,7 +78,12 @@ public sealed class MailboxSync(
             await mailboxes.SaveCursorAsync(mailbox.Id, batch.Cursor with { LastUid = message.Uid }, clock.GetUtcNow(), ct);
         }
 
-        await mailboxes.SaveCursorAsync(mailbox.Id, batch.Cursor, clock.GetUtcNow(), ct);
+        if (batch.Messages.Count == 0)
+        {
+            // Nothing to apply, but a first sync or a UIDVALIDITY change still moves the cursor.
+            await mailboxes.SaveCursorAsync(mailbox.Id, batch.Cursor, clock.GetUtcNow(), ct);
+        }
+
         return (batch.Messages.Count, outbox);
     }
 

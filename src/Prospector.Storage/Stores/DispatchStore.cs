@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Dapper;
-using Prospector.Core.Prospects;
 using Prospector.Core.Sequences;
 
 namespace Prospector.Storage.Stores;
@@ -121,7 +120,7 @@ public sealed class DispatchStore(Database db)
             return new BeginSend(BeginSendStatus.NotActive, Guid.Empty, "", 0, []);
         }
 
-        if (await EnrollmentStore.IsSuppressedAsync(c, tx, work.WorkspaceId, work.Email, ct))
+        if (await SuppressionStore.IsSuppressedAsync(c, tx, work.WorkspaceId, work.Email, ct))
         {
             await StopAsync(c, tx, work, EnrollmentStates.Suppressed, "suppressed", now, ct);
             await Events.AppendAsync(c, tx, work.WorkspaceId, work.Id, "stopped_suppressed", stepId, now, ct);
@@ -295,30 +294,4 @@ public sealed class DispatchStore(Database db)
 
     private static Task ReleaseAsync(DbConnection c, DbTransaction tx, Guid id, CancellationToken ct)
         => c.ExecuteAsync(new CommandDefinition("update enrollments set lease_until = null where id = @id", new { id }, tx, cancellationToken: ct));
-}
-
-/// <summary>The workspace suppression list: hashed normalised addresses that must never be sent to.</summary>
-public sealed class SuppressionStore(Database db)
-{
-    /// <summary>Adds an address (idempotent).</summary>
-    public async Task AddAsync(Guid workspaceId, string email, string reason, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await AddAsync(c, tx, workspaceId, email, reason, now, ct);
-        await tx.CommitAsync(ct);
-    }
-
-    /// <summary>True when the address is suppressed in the workspace.</summary>
-    public async Task<bool> IsSuppressedAsync(Guid workspaceId, string email, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        return await EnrollmentStore.IsSuppressedAsync(c, tx, workspaceId, email, ct);
-    }
-
-    internal static Task AddAsync(DbConnection c, DbTransaction tx, Guid workspaceId, string email, string reason, DateTimeOffset now, CancellationToken ct)
-        => c.ExecuteAsync(new CommandDefinition(
-            "insert into suppressions (workspace_id, address_hash, reason, created_at) values (@workspaceId, @hash, @reason, @now) on conflict do nothing",
-            new { workspaceId, hash = EmailAddress.Hash(email), reason, now }, tx, cancellationToken: ct));
 }

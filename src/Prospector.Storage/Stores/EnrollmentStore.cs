@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Dapper;
-using Prospector.Core.Prospects;
 using Prospector.Core.Sequences;
 
 namespace Prospector.Storage.Stores;
@@ -37,7 +36,7 @@ public sealed class EnrollmentStore(Database db)
             var email = await c.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
                 "select email from prospects where workspace_id = @workspaceId and id = @prospectId", new { workspaceId, prospectId }, tx, cancellationToken: ct));
             var reason = email is null ? "prospect_not_found"
-                : await IsSuppressedAsync(c, tx, workspaceId, email, ct) ? "suppressed"
+                : await SuppressionStore.IsSuppressedAsync(c, tx, workspaceId, email, ct) ? "suppressed"
                 : await c.ExecuteScalarAsync<long>(new CommandDefinition(
                     "select count(*) from enrollments where prospect_id = @prospectId and sequence_id = @sequenceId", new { prospectId, sequenceId }, tx, cancellationToken: ct)) > 0 ? "already_enrolled"
                 : await c.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -112,11 +111,6 @@ public sealed class EnrollmentStore(Database db)
             "select id, enrollment_id, score, qualified, reasons, created_at from qualifications where enrollment_id = @enrollmentId order by created_at, id",
             new { enrollmentId }, cancellationToken: ct))).AsList();
     }
-
-    internal static async Task<bool> IsSuppressedAsync(DbConnection c, DbTransaction tx, Guid workspaceId, string email, CancellationToken ct)
-        => await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            "select count(*) from suppressions where workspace_id = @workspaceId and address_hash = @hash",
-            new { workspaceId, hash = EmailAddress.Hash(email) }, tx, cancellationToken: ct)) > 0;
 }
 
 /// <summary>The append-only enrollment event log (what KPIs are computed from later).</summary>

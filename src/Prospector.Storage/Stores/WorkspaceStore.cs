@@ -8,18 +8,17 @@ public sealed class WorkspaceStore(Database db)
     /// <summary>The oldest workspace, created with <paramref name="name"/> if there is none.</summary>
     public async Task<Guid> EnsureDefaultAsync(string name, DateTimeOffset now, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
-        var existing = await c.QueryFirstOrDefaultAsync<Guid?>(new CommandDefinition(
-            "select id from workspaces order by created_at, id limit 1", cancellationToken: ct));
-        if (existing is { } id)
+        await using (var c = await db.OpenAsync(ct))
         {
-            return id;
+            var existing = await c.QueryFirstOrDefaultAsync<Guid?>(new CommandDefinition(
+                "select id from workspaces order by created_at, id limit 1", cancellationToken: ct));
+            if (existing is { } id)
+            {
+                return id;
+            }
         }
 
-        var created = Guid.CreateVersion7(now);
-        await c.ExecuteAsync(new CommandDefinition(
-            "insert into workspaces (id, name, created_at) values (@created, @name, @now)", new { created, name, now }, cancellationToken: ct));
-        return created;
+        return await CreateAsync(name, now, ct);
     }
 
     /// <summary>Creates a workspace.</summary>
