@@ -16,6 +16,9 @@ public sealed class Migrator(Database database, ILogger<Migrator> logger)
     // Arbitrary but fixed: the advisory lock every Prospector process takes while migrating.
     private const long PostgresLockKey = 0x50_52_4F_53_50_45_43; // "PROSPEC"
 
+    /// <summary>First line of a SQLite migration that must run with foreign keys off (a table rebuild).</summary>
+    public const string RebuildMarker = "-- rebuild: foreign keys off";
+
     /// <summary>The migrations shipped for this dialect, in order.</summary>
     public IReadOnlyList<(int Version, string Name, string Sql)> Available()
     {
@@ -54,13 +57,37 @@ public sealed class Migrator(Database database, ILogger<Migrator> logger)
             var done = new List<int>();
             foreach (var (version, name, sql) in Available().Where(m => !applied.Contains(m.Version)))
             {
+                // A SQLite migration that rebuilds a referenced table (the only way to drop a NOT NULL or a table
+                // constraint there) declares it in its first line; foreign keys are switched off around it, as SQLite's
+                // documented 12-step procedure requires, and checked before commit.
+                var rebuild = database.Dialect == SqlDialect.Sqlite && sql.StartsWith(RebuildMarker, StringComparison.Ordinal);
+                if (rebuild)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("pragma foreign_keys = off", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await connection.ExecuteAsync(new CommandDefinition(sql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (rebuild)
+                {
+                    var violations = (await connection.QueryAsync(new CommandDefinition(
+                        "pragma foreign_key_check", transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false)).Count();
+                    if (violations > 0)
+                    {
+                        throw new InvalidOperationException($"migration {version} {name} leaves {violations} foreign key violations");
+                    }
+                }
+
                 await connection.ExecuteAsync(new CommandDefinition(
                     "insert into schema_version (version, name, applied_at) values (@version, @name, @at)",
                     new { version, name, at = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) },
                     transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (rebuild)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("pragma foreign_keys = on", cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+
                 logger.LogInformation("Applied migration {Version} {Name} ({Dialect})", version, name, database.Dialect);
                 done.Add(version);
             }

@@ -91,7 +91,7 @@ public static class SequenceParser
 
         if (!AllowedProperties.TryGetValue(type, out var allowed))
         {
-            errors.Add(new($"{path}.type", StepTypes.Planned.Contains(type)
+            errors.Add(new($"{path}.type", StepTypes.All.Contains(type)
                 ? $"step type '{type}' is not supported yet"
                 : $"unknown step type '{type}'"));
             return null;

@@ -3,15 +3,59 @@ using Fluid;
 
 namespace Prospector.Core.Templates;
 
-/// <summary>The values a template can use: prospect fields, custom fields under <c>custom.*</c>, and the sender.</summary>
+/// <summary>
+/// The values a template can use: prospect fields, custom fields under <c>custom.*</c>, the company, the owner (rep)
+/// and the sender mailbox. <see cref="ProspectId"/> seeds spintax so that re-rendering gives the same text.
+/// </summary>
 public sealed record TemplateModel(
-    string Email,
+    string? Email,
     string? FirstName,
     string? LastName,
     string? Company,
     string? CompanyDomain,
     IReadOnlyDictionary<string, string> Custom,
-    string SenderName);
+    string SenderName)
+{
+    /// <summary>The prospect's id (spintax seed together with the step id).</summary>
+    public Guid ProspectId { get; init; }
+
+    /// <summary>Job title.</summary>
+    public string? Title { get; init; }
+
+    /// <summary>LinkedIn profile URL.</summary>
+    public string? LinkedInUrl { get; init; }
+
+    /// <summary>Phone number.</summary>
+    public string? Phone { get; init; }
+
+    /// <summary>ISO 3166 country code.</summary>
+    public string? Country { get; init; }
+
+    /// <summary>The owning rep's name.</summary>
+    public string? OwnerName { get; init; }
+
+    /// <summary>The owning rep's email.</summary>
+    public string? OwnerEmail { get; init; }
+
+    /// <summary>The sending mailbox's address.</summary>
+    public string? SenderEmail { get; init; }
+
+    /// <summary>The sending mailbox's signature.</summary>
+    public string? Signature { get; init; }
+}
+
+/// <summary>How rendered values are written: as plain text, or HTML-encoded for an HTML body.</summary>
+public enum TemplateFormat
+{
+    /// <summary>Plain text (subjects, text bodies, task instructions).</summary>
+    Text,
+
+    /// <summary>HTML: every value that comes from data is HTML-encoded; the template's own markup is kept.</summary>
+    Html,
+}
+
+/// <summary>Rendering options. <see cref="SpinKey"/> (e.g. "prospect-id:step-id") makes spintax choices deterministic.</summary>
+public sealed record RenderOptions(TemplateFormat Format = TemplateFormat.Text, string? SpinKey = null);
 
 /// <summary>
 /// Renders Liquid templates (Fluid) in a sandbox: bounded steps, recursion and output, no file system, no includes.
@@ -40,13 +84,13 @@ public static class TemplateRenderer
     }
 
     /// <summary>Renders <paramref name="source"/> against <paramref name="model"/>. Throws <see cref="TemplateException"/> when it cannot.</summary>
-    public static string Render(string source, TemplateModel model)
+    public static string Render(string source, TemplateModel model, RenderOptions? options = null)
     {
         var template = Cache.TryGetValue(source, out var cached) ? cached : ParseAndCache(source);
         var context = new TemplateContext(Options);
         context.SetValue("first_name", model.FirstName ?? string.Empty);
         context.SetValue("last_name", model.LastName ?? string.Empty);
-        context.SetValue("email", model.Email);
+        context.SetValue("email", model.Email ?? string.Empty);
         context.SetValue("company", model.Company ?? string.Empty);
         context.SetValue("company_domain", model.CompanyDomain ?? string.Empty);
         context.SetValue("sender_name", model.SenderName);
