@@ -84,6 +84,9 @@ public static class TemplateRenderer
     /// <summary>Most nested blocks (<c>if</c>, <c>for</c>, …) in one template.</summary>
     public const int MaxNesting = 50;
 
+    /// <summary>Longest single tag (<c>{{ … }}</c> or <c>{% … %}</c>).</summary>
+    public const int MaxTagLength = 1_000;
+
     private const int MaxCachedTemplates = 2_000;
 
     private static readonly FluidParser Parser = new();
@@ -185,47 +188,65 @@ public static class TemplateRenderer
             liquid = spintax!.Flatten();
         }
 
-        if (NestingDepth(liquid) > MaxNesting)
-        {
-            return $"blocks nest deeper than {MaxNesting} levels";
-        }
-
-        return Parser.TryParse(liquid, out template, out var error) ? null : error ?? "invalid template";
+        return StructureError(liquid) ?? (Parser.TryParse(liquid, out template, out var error) ? null : error ?? "invalid template");
     }
 
-    // Counts nested block tags before Fluid parses them: the parser recurses once per level.
-    private static int NestingDepth(string liquid)
+    // Fluid's parser and renderer recurse once per nested block and per filter or operator in a tag, so deep
+    // nesting or a huge tag would overflow the stack (which kills the process): refuse them before parsing.
+    private static string? StructureError(string liquid)
     {
         var depth = 0;
-        var max = 0;
         var index = 0;
-        while ((index = liquid.IndexOf("{%", index, StringComparison.Ordinal)) >= 0)
+        while ((index = liquid.IndexOf('{', index)) >= 0 && index + 1 < liquid.Length)
         {
-            index += 2;
-            while (index < liquid.Length && (liquid[index] == '-' || char.IsWhiteSpace(liquid[index])))
+            var opener = liquid[index + 1];
+            if (opener is not ('{' or '%'))
             {
                 index++;
+                continue;
             }
 
-            var start = index;
-            while (index < liquid.Length && char.IsAsciiLetter(liquid[index]))
+            var end = liquid.IndexOf(opener == '{' ? "}}" : "%}", index + 2, StringComparison.Ordinal);
+            end = end < 0 ? liquid.Length : end + 2;
+            if (end - index > MaxTagLength)
             {
-                index++;
+                return $"a tag is longer than {MaxTagLength} characters at position {index + 1}";
             }
 
-            var tag = liquid[start..index];
-            if (tag.StartsWith("end", StringComparison.Ordinal))
+            if (opener == '%')
             {
-                depth--;
+                var tag = liquid.AsSpan(index + 2, end - index - 2).TrimStart("- \t\r\n");
+                var length = 0;
+                while (length < tag.Length && char.IsAsciiLetter(tag[length]))
+                {
+                    length++;
+                }
+
+                var name = tag[..length];
+                if (name is "include" or "render" or "layout" or "section")
+                {
+                    return $"'{name}' is not allowed: templates cannot load other files";
+                }
+
+                if (name.StartsWith("end", StringComparison.Ordinal))
+                {
+                    depth--;
+                }
+                else if (name is "if" or "unless" or "for" or "case" or "capture" or "tablerow" or "comment" or "raw" or "ifchanged"
+                    && ++depth > MaxNesting)
+                {
+                    return $"blocks nest deeper than {MaxNesting} levels";
+                }
             }
-            else if (tag is "if" or "unless" or "for" or "case" or "capture" or "tablerow" or "comment" or "raw" or "ifchanged")
-            {
-                max = Math.Max(max, ++depth);
-            }
+
+            index = end;
         }
 
-        return max;
+        return null;
     }
+
+    /// <summary>How many parsed templates are cached (bounded by clearing when full).</summary>
+    internal static int CachedCount => Cache.Count;
 
     private static Spintax ParseSpintax(string source)
     {
@@ -245,9 +266,9 @@ public static class TemplateRenderer
 
     private static IFluidTemplate ParseAndCache(string liquid)
     {
-        if (NestingDepth(liquid) > MaxNesting)
+        if (StructureError(liquid) is { } structure)
         {
-            throw new TemplateException($"template error: blocks nest deeper than {MaxNesting} levels");
+            throw new TemplateException($"template error: {structure}");
         }
 
         if (!Parser.TryParse(liquid, out var template, out var error))
