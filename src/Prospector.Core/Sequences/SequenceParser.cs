@@ -235,8 +235,43 @@ public static class SequenceParser
             url = null;
         }
 
+        var before = reader.Errors.Count;
         var payload = reader.Template("payload", required: false, MaxBodyLength, format: TemplateFormat.Json);
+        if (payload is not null && reader.Errors.Count == before && RenderedJsonError(payload) is { } jsonError)
+        {
+            reader.Error("payload", jsonError);
+        }
+
         return url is null ? null : new WebhookStep(id, url, payload);
+    }
+
+    // A payload must be JSON once rendered: render it against sample values and parse the result.
+    private static string? RenderedJsonError(string payload)
+    {
+        var sample = new TemplateModel("prospect@example.com", "Sample", "Sample", "Sample", "example.com", new Dictionary<string, string>(), "Sample")
+        {
+            Title = "Sample",
+            LinkedInUrl = "https://www.linkedin.com/in/sample",
+            Phone = "+1 555 0100",
+            Country = "US",
+            OwnerName = "Sample Owner",
+            OwnerEmail = "owner@example.com",
+            SenderEmail = "sender@example.com",
+            Signature = "Sample",
+        };
+        try
+        {
+            using var _ = JsonDocument.Parse(TemplateRenderer.Render(payload, sample, new RenderOptions(TemplateFormat.Json)));
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return $"must be JSON once rendered (put values in quotes: \"{{{{ email }}}}\"): {ex.Message.Split('.')[0]}";
+        }
+        catch (TemplateException ex)
+        {
+            return ex.Message;
+        }
     }
 
     private static BranchStep? ParseBranch(StepReader reader, string id)

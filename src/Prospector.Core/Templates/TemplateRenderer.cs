@@ -366,6 +366,8 @@ public static class TemplateRenderer
 
         public override object ToObjectValue() => name;
 
+        public override bool Contains(FluidValue value1) => value.Contains(value1);
+
         public override bool Equals(object? obj) => obj is FluidValue other && Equals(other);
 
         public override int GetHashCode() => name.GetHashCode(StringComparison.Ordinal);

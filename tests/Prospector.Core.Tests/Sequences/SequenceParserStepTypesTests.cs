@@ -130,6 +130,26 @@ public class SequenceParserStepTypesTests
     }
 
     [Theory]
+    [InlineData("{\"name\": {{ first_name }}}")]
+    [InlineData("not json {{ email }}")]
+    [InlineData("{\"a\": 1")]
+    public void Parse_ReportsPayloadError_WhenPayloadDoesNotRenderToJson(string payload)
+    {
+        var (_, errors) = AfterIntro($$"""{ "type": "webhook", "url": "https://e.test", "payload": {{System.Text.Json.JsonSerializer.Serialize(payload)}} }""");
+
+        var error = SingleError(errors, "steps[1].payload");
+        Assert.StartsWith("must be JSON once rendered", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AcceptsPayload_WhenValuesAreQuotedAndLiquidBuildsTheJson()
+    {
+        var (_, errors) = AfterIntro("""{ "type": "webhook", "url": "https://e.test", "payload": "{\"email\": \"{{ email }}\", \"vip\": {% if title contains 'VP' %}true{% else %}false{% endif %}, \"n\": {{ custom.count | default: 0 }}}" }""");
+
+        Assert.Empty(errors);
+    }
+
+    [Theory]
     [InlineData("""{ "type": "wait", "days": 1, "business_days": "yes" }""", "steps[1].business_days", "true or false")]
     [InlineData("""{ "type": "wait", "hours": 4, "business_days": true }""", "steps[1].business_days", "days of at least 1")]
     [InlineData("""{ "type": "wait", "hours": 1.5 }""", "steps[1].hours", "whole number")]

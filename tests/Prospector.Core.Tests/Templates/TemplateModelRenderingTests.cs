@@ -28,6 +28,7 @@ public class TemplateModelRenderingTests
     [InlineData("{{ custom.industry }} {{ custom['industry'] }}", "Software Software")]
     [InlineData("{{ company | upcase }} {{ company.name | size }}", "ACME 4")]
     [InlineData("{% if company == 'Acme' %}yes{% endif %}", "yes")]
+    [InlineData("{% if company contains 'cm' %}yes{% endif %}", "yes")]
     public void Render_SubstitutesEveryVariable_WhenModelIsFull(string source, string expected)
         => Assert.Equal(expected, TemplateRenderer.Render(source, Full));
 
