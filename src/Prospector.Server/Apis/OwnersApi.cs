@@ -110,7 +110,7 @@ public static class OwnersApi
             return null;
         }
 
-        if (email.Length > 320 || Fields.HasLineBreakOrNul(email) || !EmailAddress.IsValid(email))
+        if (Fields.HasLineBreakOrNul(email) || !EmailAddress.IsValid(email.Trim()))
         {
             errors.Add(new("email", "is not a valid email address"));
         }
