@@ -36,7 +36,6 @@ public class OwnersApiTests
         Assert.Equal([annId], await admin.ListIdsAsync("/api/owners?state=archived"));
         Assert.Equal([bobId], await admin.ListIdsAsync("/api/owners?state=active"));
         Assert.Equal(["state"], (await admin.GetAsync("/api/owners?state=gone").ExpectAsync(HttpStatusCode.BadRequest)).ErrorKeys());
-        var mailbox = ApiTestKit.MailboxBody();
         var withArchived = await admin.PostAsJsonAsync("/api/mailboxes", new
         {
             name = "Ann's", fromAddress = "ann@acme.example", smtp = ApiTestKit.Smtp(), ownerId = annId,
