@@ -61,6 +61,9 @@ public static class ProspectorServer
         services.AddSingleton<InboundStore>();
         services.AddSingleton<CrmStore>();
         services.AddSingleton<DataProtectionKeyStore>();
+        services.AddSingleton<CompanyStore>();
+        services.AddSingleton<AudienceStore>();
+        services.AddSingleton<ImportStore>();
 
         // Migrations and the first API key, before any other hosted service (Hangfire, dispatcher) starts.
         services.AddSingleton<StartupTasks>();
@@ -84,6 +87,7 @@ public static class ProspectorServer
         services.AddTransient<CrmPushJob>();
         services.AddTransient<CrmOutboxJob>();
         services.AddTransient<DispatchJob>();
+        services.AddTransient<ImportJob>();
 
         // Hangfire: our own JobStorage instance in DI (not the process-wide JobStorage.Current), so that several
         // hosts can live in one process (tests) without sharing storage.
@@ -155,6 +159,7 @@ public static class ProspectorServer
         {
             var api = app.MapGroup("/api").RequireAuthorization();
             api.MapMailboxesApi().MapSequencesApi().MapProspectsApi().MapEnrollmentsApi().MapCrmApi();
+            api.MapImportsApi().MapAudiencesApi();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
             app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());
