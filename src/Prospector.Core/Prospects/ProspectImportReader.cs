@@ -333,11 +333,12 @@ public static class ProspectImportReader
             plan[i] = field is not null && !mappedFields.Contains(field) ? (field, null) : (null, ProspectFields.CustomName(headers[i]));
         }
 
-        var duplicate = plan.Select(p => p.Field ?? p.Custom).Where(n => n is not null)
-            .GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        var duplicate = plan.Where(p => p.Field is not null || p.Custom is not null)
+            .GroupBy(p => p.Field is not null ? "field " + p.Field : "custom field " + p.Custom, StringComparer.Ordinal)
+            .FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw new ImportFileException($"two columns mean '{duplicate.Key}'; map one of them explicitly");
+            throw new ImportFileException($"two columns mean the {duplicate.Key}; map one of them explicitly");
         }
 
         if (!plan.Any(p => p.Field is "email" or "linkedin_url"))

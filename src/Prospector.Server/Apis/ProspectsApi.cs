@@ -93,7 +93,7 @@ public static class ProspectsApi
         Guid? ownerId = null, Guid? after = null, int limit = 100)
     {
         limit = Math.Clamp(limit, 1, 1000);
-        var rows = await store.ListAsync(http.User.GetWorkspaceId(), new ProspectStore.ListFilter(email, audienceId, companyId, ownerId), after, limit, ct);
+        var rows = await store.FindAsync(http.User.GetWorkspaceId(), new ProspectStore.ListFilter(email, audienceId, companyId, ownerId), after, limit, ct);
         return TypedResults.Ok(new Page<ProspectResponse>(rows.Select(ProspectResponse.From).ToArray(), rows.Count == limit ? rows[^1].Id : null));
     }
 
@@ -127,7 +127,7 @@ public static class ProspectsApi
             var fields = new string[header.Length];
             while (true)
             {
-                var page = await store.ListAsync(workspaceId, filter, after, ExportPageSize, ct);
+                var page = await store.FindAsync(workspaceId, filter, after, ExportPageSize, ct);
                 foreach (var p in page)
                 {
                     var values = JsonSerializer.Deserialize<Dictionary<string, string>>(p.CustomFields) ?? [];

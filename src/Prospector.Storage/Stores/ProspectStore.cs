@@ -327,10 +327,10 @@ public sealed class ProspectStore(Database db, CompanyStore companies)
 
     /// <summary>A page of the workspace's prospects in id order, optionally filtered on the exact (normalised) email.</summary>
     public Task<IReadOnlyList<ProspectRow>> ListAsync(Guid workspaceId, string? email, Guid? after, int limit, CancellationToken ct)
-        => ListAsync(workspaceId, new ListFilter(email), after, limit, ct);
+        => FindAsync(workspaceId, new ListFilter(email), after, limit, ct);
 
     /// <summary>A page of the workspace's prospects in id order, filtered.</summary>
-    public async Task<IReadOnlyList<ProspectRow>> ListAsync(Guid workspaceId, ListFilter filter, Guid? after, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<ProspectRow>> FindAsync(Guid workspaceId, ListFilter filter, Guid? after, int limit, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<ProspectRow>(new CommandDefinition(
@@ -421,12 +421,12 @@ public sealed class ProspectStore(Database db, CompanyStore companies)
             // The identity keys keep their stored spelling when they mean the same address or profile.
             if (p.Email is not null && p.EmailNormalized != EmailNormalized)
             {
-                (Email, EmailNormalized) = (p.Email, p.EmailNormalized);
+                (Email, EmailNormalized) = (p.Email.Trim(), p.EmailNormalized);
             }
 
             if (p.LinkedinUrl is not null && p.LinkedinNormalized != LinkedinNormalized)
             {
-                (LinkedinUrl, LinkedinNormalized) = (p.LinkedinUrl, p.LinkedinNormalized);
+                (LinkedinUrl, LinkedinNormalized) = (p.LinkedinUrl.Trim(), p.LinkedinNormalized);
             }
 
             FirstName = p.FirstName ?? FirstName;
