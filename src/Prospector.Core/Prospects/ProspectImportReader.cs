@@ -19,6 +19,9 @@ public enum ImportFormat
 /// <summary>How to read an import: the CSV delimiter (null: detect) and explicit column mapping (standard field → header).</summary>
 public sealed record ImportReadOptions(char? Delimiter, IReadOnlyDictionary<string, string> Map)
 {
+    /// <summary>Yield the same records without their values (a cheaper first pass that only counts).</summary>
+    public bool CountOnly { get; init; }
+
     /// <summary>Detect the delimiter, map columns by name and alias.</summary>
     public static readonly ImportReadOptions Default = new(null, new Dictionary<string, string>());
 }
@@ -148,6 +151,16 @@ public static class ProspectImportReader
 
             var row = (int)reader.LineNumber + 1; // the header line was read before this reader started
             var count = reader.FieldCount;
+            if (options.CountOnly)
+            {
+                if (count > columns.Length || !IsBlank(reader, count))
+                {
+                    yield return new ImportRecord(row, null, null);
+                }
+
+                continue;
+            }
+
             var prospect = new RawProspect();
             var blank = true;
             for (var i = 0; i < count && i < columns.Length; i++)
@@ -174,6 +187,19 @@ public static class ProspectImportReader
                 ? new ImportRecord(row, null, $"has {count} fields, the header has {columns.Length}")
                 : new ImportRecord(row, prospect, null);
         }
+    }
+
+    private static bool IsBlank(CsvReader reader, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.IsEmpty(i) && !string.IsNullOrWhiteSpace(reader.GetString(i)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string Describe(CsvMalformedReason reason) => reason switch

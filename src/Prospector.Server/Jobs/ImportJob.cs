@@ -40,7 +40,7 @@ public sealed class ImportJob(ImportStore imports, TimeProvider clock, ILogger<I
                 var total = 0;
                 await using (var upload = imports.OpenUpload(importId))
                 {
-                    await foreach (var _ in ProspectImportReader.ReadAsync(upload, format, options, ct))
+                    await foreach (var _ in ProspectImportReader.ReadAsync(upload, format, options with { CountOnly = true }, ct))
                     {
                         total++;
                     }

@@ -94,6 +94,17 @@ public class ProspectImportReaderTests
     }
 
     [Fact]
+    public async Task ReadAsync_CountOnly_YieldsTheSameRecordsAsAFullRead()
+    {
+        const string csv = "email,first_name\nann@acme.test,Ann\n\n , \nbob@acme.test,Bob,extra\n\"unterminated,x\n";
+
+        var full = await ReadAsync(csv);
+        var counted = await ReadAsync(csv, options: ImportReadOptions.Default with { CountOnly = true });
+
+        Assert.Equal(full.Select(r => r.Row), counted.Select(r => r.Row));
+    }
+
+    [Fact]
     public async Task ReadAsync_UnescapesFormulaPrefix_WrittenByExport()
     {
         var records = await ReadAsync("email,phone,note\nann@acme.test,'+33 1 23,'=1+1\n");
