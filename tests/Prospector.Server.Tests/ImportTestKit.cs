@@ -30,7 +30,8 @@ internal static class ImportTestKit
     /// <summary>Polls the import until it is completed or failed; returns the final resource.</summary>
     public static async Task<JsonElement> WaitImportAsync(this HttpClient http, Guid id, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        // Generous: on a shared, overloaded machine Hangfire can take a while to pick a job up.
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
         while (true)
         {
             var import = await http.GetAsync($"/api/imports/{id}").ExpectAsync(HttpStatusCode.OK);
