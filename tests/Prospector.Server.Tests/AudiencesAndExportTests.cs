@@ -12,7 +12,7 @@ public class AudiencesAndExportTests
     [InlineData(SqlDialect.Sqlite)]
     public async Task Audiences_CreateRenameAddRemoveDelete_KeepsProspects(SqlDialect dialect)
     {
-        await using var app = await ProspectorApp.StartAsync(dialect);
+        await using var app = await ProspectorApp.StartAsync(dialect, ImportTestKit.QuietJobs());
         var http = app.Client();
         var ids = await http.ImportProspectsAsync("a@acme.example", "b@acme.example", "c@acme.example");
 
@@ -41,7 +41,7 @@ public class AudiencesAndExportTests
     [Fact]
     public async Task Export_EscapesFormulaCells_AndLeavesNormalValues()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
         await http.PostAsJsonAsync("/api/prospects", new
         {
@@ -79,7 +79,7 @@ public class AudiencesAndExportTests
     [Fact]
     public async Task Export_ThenImport_RoundTripsEveryField()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
         var prospects = Enumerable.Range(0, 2_100).Select(i => (object)new
         {

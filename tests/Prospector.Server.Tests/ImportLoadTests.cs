@@ -32,7 +32,7 @@ public class ImportLoadTests(ITestOutputHelper output)
         try
         {
             await WriteFileAsync(path);
-            await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+            await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
             var http = app.Client();
             http.Timeout = TimeSpan.FromSeconds(60);
             GC.Collect();

@@ -9,6 +9,26 @@ namespace Prospector.Server.Tests;
 /// <summary>Helpers for the streamed import API.</summary>
 internal static class ImportTestKit
 {
+    /// <summary>
+    /// Settings for import tests: the per-second recurring jobs of the default test app (mailbox sync, CRM outbox) pile up
+    /// when the machine is overloaded and their DisableConcurrentExecution waits can hold every worker, starving the
+    /// import job. These tests do not need them.
+    /// </summary>
+    public static Dictionary<string, string?> QuietJobs(Dictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["MailboxSyncOptions:Cron"] = "0 0 1 1 *",
+            ["CrmOptions:OutboxCron"] = "0 0 1 1 *",
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
     public static async Task<JsonElement> PostImportAsync(this HttpClient http, string body, string contentType = "text/csv", string query = "", bool bom = false)
     {
         var bytes = Encoding.UTF8.GetBytes(body);

@@ -14,7 +14,7 @@ public class ImportsApiTests
     [InlineData(SqlDialect.Sqlite)]
     public async Task Import_ImportsGoodRowsAndReportsBadRows_WhenCsvMixed(SqlDialect dialect)
     {
-        await using var app = await ProspectorApp.StartAsync(dialect);
+        await using var app = await ProspectorApp.StartAsync(dialect, ImportTestKit.QuietJobs());
         var http = app.Client();
 
         const string csv = "email,first_name,time_zone,Lead Source\n" +
@@ -51,7 +51,7 @@ public class ImportsApiTests
     [Fact]
     public async Task Import_ReadsSemicolonWithBom_TabWithMapping_AndAliases()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
 
         var semicolon = await http.ImportAndWaitAsync("E-mail;First Name;Company Name;Job Title\r\nann@acme.example;Ann;\"Acme; Inc\";CTO\r\n", bom: true);
@@ -71,7 +71,7 @@ public class ImportsApiTests
     [Fact]
     public async Task Import_DedupsOnLinkedin_AndRefusesRowMatchingTwoProspects_WhenNdjson()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
         var existing = await http.PostAsJsonAsync("/api/prospects", new
         {
@@ -99,7 +99,7 @@ public class ImportsApiTests
     [Fact]
     public async Task Import_LinksCompaniesByDomain_AndSetsOwnerAndAudience_WhenJsonArray()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
         var owner = await app.CreateOwnerAsync(await app.DefaultWorkspaceAsync());
 
@@ -125,7 +125,7 @@ public class ImportsApiTests
     [Fact]
     public async Task Import_Fails_WhenNoEmailOrLinkedinColumn_AndRefusesBadOptions()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
 
         var failed = await http.ImportAndWaitAsync("name,company\nAnn,Acme\n");
@@ -142,11 +142,11 @@ public class ImportsApiTests
     [Fact]
     public async Task Import_Returns413AndKeepsNothing_WhenAboveImportLimit_ButAcceptsBodiesAboveTheNormalLimit()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, new Dictionary<string, string?>
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs(new Dictionary<string, string?>
         {
             ["ApiOptions:MaxRequestBodyBytes"] = "65536",
             ["ApiOptions:MaxImportBodyBytes"] = "3000000",
-        });
+        }));
         var http = app.Client();
         string Rows(int n) => "email,first_name\n" + string.Concat(Enumerable.Range(0, n).Select(i => $"p{i}@acme.example,Someone{i}\n"));
 
@@ -177,7 +177,7 @@ public class ImportsApiTests
     public async Task ImportJob_CountsEveryRowOnce_WhenRunTwiceConcurrentlyAndAgainAfterwards()
     {
         // API role only: the job is enqueued but no Hangfire server here runs it, so the test runs it by hand.
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, new Dictionary<string, string?> { ["role"] = "api" });
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs(new Dictionary<string, string?> { ["role"] = "api" }));
         var http = app.Client();
         var csv = "email,first_name\n" + string.Concat(Enumerable.Range(0, 2_500).Select(i => $"p{i}@acme.example,P{i}\n")) + "bad,Bad\n";
         var id = (await http.PostImportAsync(csv, query: "?audienceName=Twice")).GetProperty("id").GetGuid();
@@ -205,7 +205,7 @@ public class ImportsApiTests
     [Fact]
     public async Task Import_ResumesAfterRowsDone_WhenAnEarlierRunCommittedSomeBatches()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, new Dictionary<string, string?> { ["role"] = "api" });
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs(new Dictionary<string, string?> { ["role"] = "api" }));
         var http = app.Client();
         var csv = "email\n" + string.Concat(Enumerable.Range(0, 2_500).Select(i => $"p{i}@acme.example\n"));
         var id = (await http.PostImportAsync(csv)).GetProperty("id").GetGuid();
@@ -228,7 +228,7 @@ public class ImportsApiTests
     [Fact]
     public async Task Errors_PagesByRow_WithCursor()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
         var csv = "email,time_zone\n" + string.Concat(Enumerable.Range(0, 150).Select(i => $"bad{i},Nowhere/{i}\n"));
         var id = (await http.ImportAndWaitAsync(csv)).GetProperty("id").GetGuid();
@@ -254,7 +254,7 @@ public class ImportsApiTests
     [Fact]
     public async Task ItemRoutes_Answer404_ForAnotherWorkspacesImportsAudiencesAndMembers()
     {
-        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs());
         var http = app.Client();
         var import = (await http.ImportAndWaitAsync("email\nann@acme.example\n", query: "?audienceName=Mine")).GetProperty("id").GetGuid();
         var audience = (await http.GetAsync($"/api/imports/{import}").ExpectAsync(HttpStatusCode.OK)).GetProperty("audienceId").GetGuid();
