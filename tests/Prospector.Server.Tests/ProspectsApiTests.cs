@@ -71,71 +71,38 @@ public class ProspectsApiTests
         Assert.Equal("Annie", ann.GetProperty("firstName").GetString());
     }
 
-    [Theory]
-    [InlineData(SqlDialect.Postgres)]
-    [InlineData(SqlDialect.Sqlite)]
-    public async Task ImportCsv_ImportsGoodRowsAndReportsBadRows_WhenFileMixed(SqlDialect dialect)
+    [Fact]
+    public async Task UpsertJson_AcceptsLinkedinOnlyAndNewFields_AndNamesBadOnesInCamelCase()
     {
-        await using var app = await ProspectorApp.StartAsync(dialect);
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
         var http = app.Client();
 
-        const string csv = "email,first_name,time_zone\n" +
-                           "ann@acme.example,Ann,Europe/Paris\n" +
-                           "not-an-email,Bad,\n" +
-                           "bob@acme.example,Bob,\n" +
-                           "cid@acme.example,Cid,Nowhere/Atlantis\n" +
-                           "dee@acme.example,Dee,America/New_York\n";
-        var result = await http.PostRawAsync("/api/prospects/import", csv, "text/csv").ExpectAsync(HttpStatusCode.OK);
-        Assert.Equal(3, result.GetProperty("created").GetInt32());
-        Assert.Equal(3, result.GetProperty("ids").GetArrayLength());
-        var errors = result.GetProperty("errors").EnumerateArray().ToArray();
-        Assert.Equal([3, 5], errors.Select(e => e.GetProperty("row").GetInt32()).ToArray());
-        Assert.Contains("email", errors[0].GetProperty("field").GetString());
-        Assert.Contains("time_zone", errors[1].GetProperty("field").GetString());
-        Assert.All(errors, e => Assert.False(string.IsNullOrWhiteSpace(e.GetProperty("message").GetString())));
-
-        var list = await http.GetAsync("/api/prospects").ExpectAsync(HttpStatusCode.OK);
-        var emails = list.GetProperty("items").EnumerateArray().Select(p => p.GetProperty("email").GetString()!).Order().ToArray();
-        Assert.Equal(["ann@acme.example", "bob@acme.example", "dee@acme.example"], emails);
-    }
-
-    [Theory]
-    [InlineData(SqlDialect.Postgres)]
-    [InlineData(SqlDialect.Sqlite)]
-    public async Task ImportCsv_Returns400AndImportsNothing_WhenEveryRowBad(SqlDialect dialect)
-    {
-        await using var app = await ProspectorApp.StartAsync(dialect);
-        var http = app.Client();
-
-        const string csv = "email,time_zone\nnope,\nann@acme.example,Not/AZone\n";
-        var problem = await http.PostRawAsync("/api/prospects/import", csv, "text/csv").ExpectAsync(HttpStatusCode.BadRequest);
-        Assert.Equal(2, problem.ErrorKeys().Length);
+        var bad = await http.PostAsJsonAsync("/api/prospects", new
+        {
+            prospects = new object[]
+            {
+                new { linkedinUrl = "https://www.linkedin.com/company/acme" },
+                new { email = "a@acme.example", country = "Narnia", phone = "call me", title = "CTO\r\nBcc: x@evil.example" },
+                new { firstName = "Nobody" },
+                new { email = "b@acme.example", ownerId = Guid.NewGuid() },
+            },
+        }).ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(["prospects[0].linkedinUrl", "prospects[1].country", "prospects[1].phone", "prospects[1].title", "prospects[2].email"],
+            bad.ErrorKeys().Order(StringComparer.Ordinal));
+        var owner = await http.PostAsJsonAsync("/api/prospects", new { prospects = new object[] { new { email = "b@acme.example", ownerId = Guid.NewGuid() } } })
+            .ExpectAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(["prospects[0].ownerId"], owner.ErrorKeys());
         Assert.Empty(await http.ListIdsAsync("/api/prospects"));
 
-        var noEmailColumn = await http.PostRawAsync("/api/prospects/import", "name\nAnn\n", "text/csv").ExpectAsync(HttpStatusCode.BadRequest);
-        Assert.NotEmpty(noEmailColumn.ErrorKeys());
-    }
-
-    [Theory]
-    [InlineData(SqlDialect.Postgres)]
-    [InlineData(SqlDialect.Sqlite)]
-    public async Task ImportCsv_ReadsFile_WhenSemicolonDelimitedWithBom(SqlDialect dialect)
-    {
-        await using var app = await ProspectorApp.StartAsync(dialect);
-        var http = app.Client();
-
-        var text = "Email;First Name;Company\r\nann@acme.example;Ann;\"Acme; Inc\"\r\nbob@acme.example;Bob;Beta\r\n";
-        var bytes = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(text)).ToArray();
-        var content = new ByteArrayContent(bytes);
-        content.Headers.ContentType = new("text/csv");
-        var result = await http.PostAsync("/api/prospects/import", content).ExpectAsync(HttpStatusCode.OK);
-        Assert.Equal(2, result.GetProperty("created").GetInt32());
-        Assert.Empty(result.GetProperty("errors").EnumerateArray());
-
-        var found = await http.GetAsync("/api/prospects?email=ann@acme.example").ExpectAsync(HttpStatusCode.OK);
-        var ann = Assert.Single(found.GetProperty("items").EnumerateArray());
-        Assert.Equal("ann@acme.example", ann.GetProperty("email").GetString());
-        Assert.Equal("Ann", ann.GetProperty("firstName").GetString());
-        Assert.Equal("Acme; Inc", ann.GetProperty("company").GetString());
+        var ok = await http.PostAsJsonAsync("/api/prospects", new
+        {
+            prospects = new object[] { new { linkedinUrl = "https://uk.linkedin.com/in/Cid-C/", firstName = "Cid", title = "CTO", phone = "+44 20 7946 0000", country = "gb" } },
+        }).ExpectAsync(HttpStatusCode.OK);
+        var cid = await http.GetAsync($"/api/prospects/{ok.GetProperty("ids")[0].GetGuid()}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, cid.GetProperty("email").ValueKind);
+        Assert.Equal(("CTO", "+44 20 7946 0000", "GB"), (cid.GetProperty("title").GetString(), cid.GetProperty("phone").GetString(), cid.GetProperty("country").GetString()));
+        var again = await http.PostAsJsonAsync("/api/prospects", new { prospects = new object[] { new { linkedinUrl = "linkedin.com/in/cid-c", email = "cid@acme.example" } } })
+            .ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal(1, again.GetProperty("updated").GetInt32());
     }
 }

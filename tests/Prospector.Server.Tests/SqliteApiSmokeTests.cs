@@ -19,9 +19,9 @@ public class SqliteApiSmokeTests
         var reimport = await http.PostAsJsonAsync("/api/prospects", new { prospects = new[] { ApiTestKit.Prospect("ANN@acme.example") } }).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(1, reimport.GetProperty("updated").GetInt32());
 
-        var csv = await http.PostRawAsync("/api/prospects/import", "email,tz\ncid@acme.example,Europe/Berlin\nbad,\n", "text/csv").ExpectAsync(HttpStatusCode.OK);
-        Assert.Equal(1, csv.GetProperty("created").GetInt32());
-        Assert.Equal(3, Assert.Single(csv.GetProperty("errors").EnumerateArray()).GetProperty("row").GetInt32());
+        var csv = await http.ImportAndWaitAsync("email,tz\ncid@acme.example,Europe/Berlin\nbad,\n");
+        Assert.Equal((2, 2, 1, 0, 1), csv.Counts());
+        Assert.Equal(3, Assert.Single(await http.ImportErrorsAsync(csv.GetProperty("id").GetGuid())).Row);
         Assert.Equal(3, (await http.ListIdsAsync("/api/prospects")).Length);
 
         var enrolled = await http.EnrollAsync(sequence, mailbox, prospects);

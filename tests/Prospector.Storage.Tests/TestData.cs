@@ -27,7 +27,9 @@ public sealed class TestData(Database db)
     public WorkspaceStore Workspaces { get; } = new(db);
     public MailboxStore Mailboxes { get; } = new(db);
     public SequenceStore Sequences { get; } = new(db);
-    public ProspectStore Prospects { get; } = new(db);
+    public CompanyStore Companies { get; } = new(db);
+    public AudienceStore Audiences { get; } = new(db);
+    public ProspectStore Prospects { get; } = new(db, new CompanyStore(db));
     public EnrollmentStore Enrollments { get; } = new(db);
     public DispatchStore Dispatch { get; } = new(db);
     public SuppressionStore Suppressions { get; } = new(db);
@@ -77,7 +79,7 @@ public sealed class TestData(Database db)
     }
 
     public static ProspectInput Input(string email, string? firstName = "Ann", string? lastName = null, string? company = null, Dictionary<string, string>? custom = null)
-        => new(email, firstName, lastName, company, null, null, custom ?? []);
+        => new(email, null, firstName, lastName, null, null, company, null, null, null, null, custom ?? []);
 
     /// <summary>Inserts a prospect with plain SQL (setup must not depend on ProspectStore.UpsertAsync, tested on its own).</summary>
     public async Task<Guid> ProspectAsync(Guid workspaceId, string email)

@@ -84,6 +84,10 @@ public sealed class ApiOptions
     /// <summary>Largest accepted request body, in bytes.</summary>
     [Range(1024, 100 * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Largest accepted upload on <c>POST /api/imports</c> (streamed into the database, never buffered whole), in bytes.</summary>
+    [Range(typeof(long), "1024", "10737418240")]
+    public long MaxImportBodyBytes { get; set; } = 200L * 1024 * 1024;
 }
 
 /// <summary>Hangfire tuning.</summary>

@@ -63,6 +63,9 @@ public static class ProspectorServer
         services.AddSingleton<CrmStore>();
         services.AddSingleton<DataProtectionKeyStore>();
         services.AddSingleton<OwnerStore>();
+        services.AddSingleton<CompanyStore>();
+        services.AddSingleton<AudienceStore>();
+        services.AddSingleton<ImportStore>();
 
         // Migrations and the first API key, before any other hosted service (Hangfire, dispatcher) starts.
         services.AddSingleton<StartupTasks>();
@@ -86,6 +89,7 @@ public static class ProspectorServer
         services.AddTransient<CrmPushJob>();
         services.AddTransient<CrmOutboxJob>();
         services.AddTransient<DispatchJob>();
+        services.AddTransient<ImportJob>();
 
         // Hangfire: our own JobStorage instance in DI (not the process-wide JobStorage.Current), so that several
         // hosts can live in one process (tests) without sharing storage.
@@ -164,6 +168,7 @@ public static class ProspectorServer
             api.MapMailboxesApi().MapSequencesApi().MapProspectsApi().MapEnrollmentsApi().MapCrmApi();
             api.MapWorkspacesApi().MapKeysApi().MapOwnersApi();
             app.MapProspectorApiDocs();
+            api.MapImportsApi().MapAudiencesApi();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
             app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());

@@ -79,14 +79,21 @@ public sealed class ProspectRow
 {
     public Guid Id { get; init; }
     public Guid WorkspaceId { get; init; }
-    public string Email { get; init; } = "";
+    public string? Email { get; init; }
+    public string? LinkedinUrl { get; init; }
     public string? FirstName { get; init; }
     public string? LastName { get; init; }
+    public string? Title { get; init; }
+    public string? Phone { get; init; }
     public string? Company { get; init; }
     public string? CompanyDomain { get; init; }
+    public Guid? CompanyId { get; init; }
+    public string? Country { get; init; }
     public string? TimeZone { get; init; }
+    public Guid? OwnerId { get; init; }
     public string CustomFields { get; init; } = "{}";
     public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
 }
 
 public sealed class EnrollmentRow

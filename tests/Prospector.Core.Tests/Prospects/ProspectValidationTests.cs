@@ -41,11 +41,70 @@ public class ProspectValidationTests
     }
 
     [Fact]
-    public void Validate_ReportsRequired_WhenEmailIsMissing()
+    public void Validate_ReportsRequired_WhenNeitherEmailNorLinkedinIsGiven()
     {
         var (_, errors) = Validate(email: "  ");
 
-        Assert.Contains(errors, e => e.Path == "items[0].email" && e.Message == "is required");
+        Assert.Contains(errors, e => e.Path == "items[0].email" && e.Message.StartsWith("is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_AcceptsLinkedinOnly_WhenEmailIsMissing()
+    {
+        var (prospect, errors) = ProspectValidation.Validate("", null, "Ada", null, null, null, null, null, linkedinUrl: "https://fr.linkedin.com/in/Ada-L/?trk=x");
+
+        Assert.Empty(errors);
+        Assert.Null(prospect!.Email);
+        Assert.Equal("linkedin.com/in/ada-l", prospect.LinkedinNormalized);
+    }
+
+    [Theory]
+    [InlineData("https://www.linkedin.com/company/acme", "linkedin_url")]
+    [InlineData("https://evil.test/in/ada", "linkedin_url")]
+    [InlineData("XX", "country")]
+    [InlineData("France", "country")]
+    [InlineData("call me", "phone")]
+    [InlineData("not-a-guid", "owner_id")]
+    public void Validate_ReportsFieldError_WhenNewFieldIsInvalid(string value, string field)
+    {
+        var raw = new RawProspect { ["email"] = "ada@acme.test", [field] = value };
+
+        var (prospect, errors) = ProspectValidation.Validate("", raw);
+
+        Assert.Null(prospect);
+        Assert.Equal(field, Assert.Single(errors).Path);
+    }
+
+    [Fact]
+    public void Validate_CleansNewFields_WhenValid()
+    {
+        var owner = Guid.NewGuid();
+        var raw = new RawProspect
+        {
+            ["email"] = "ada@gmail.com", ["title"] = " CTO ", ["phone"] = "+33 1 23 45 67 89", ["country"] = "fr", ["owner_id"] = owner.ToString(),
+            ["company_domain"] = "https://www.Acme.test/about",
+        };
+
+        var (prospect, errors) = ProspectValidation.Validate("", raw);
+
+        Assert.Empty(errors);
+        Assert.Equal(("CTO", "+33 1 23 45 67 89", "FR", owner, "acme.test"), (prospect!.Title, prospect.Phone, prospect.Country, prospect.OwnerId, prospect.CompanyDomain));
+        Assert.Equal("acme.test", prospect.CompanyKey);
+    }
+
+    [Theory]
+    [InlineData("title")]
+    [InlineData("phone")]
+    [InlineData("linkedin_url")]
+    [InlineData("country")]
+    public void Validate_RefusesLineBreaks_InNewStandardFields(string field)
+    {
+        var raw = new RawProspect { ["email"] = "ada@acme.test", [field] = "x\r\nBcc: y@evil.test" };
+
+        var (prospect, errors) = ProspectValidation.Validate("", raw);
+
+        Assert.Null(prospect);
+        Assert.Contains(errors, e => e.Path == field && e.Message.Contains("line breaks", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -63,7 +122,6 @@ public class ProspectValidationTests
 
     [Theory]
     [InlineData("acme")]
-    [InlineData("https://acme.test")]
     [InlineData("acme..test")]
     [InlineData("-acme.test")]
     [InlineData("acme.test/path")]
