@@ -61,6 +61,7 @@ public static class ProspectorServer
         services.AddSingleton<InboundStore>();
         services.AddSingleton<CrmStore>();
         services.AddSingleton<DataProtectionKeyStore>();
+        services.AddSingleton<TaskStore>();
 
         // Migrations and the first API key, before any other hosted service (Hangfire, dispatcher) starts.
         services.AddSingleton<StartupTasks>();
@@ -78,6 +79,8 @@ public static class ProspectorServer
 
         // The engine.
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<TaskSteps>();
+        services.AddSingleton<WebhookStepRunner>();
         services.AddSingleton<MailboxSync>();
         services.AddSingleton<CrmPusher>();
         services.AddTransient<MailboxSyncJob>();
@@ -155,6 +158,7 @@ public static class ProspectorServer
         {
             var api = app.MapGroup("/api").RequireAuthorization();
             api.MapMailboxesApi().MapSequencesApi().MapProspectsApi().MapEnrollmentsApi().MapCrmApi();
+            api.MapTasksApi();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
             app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());
