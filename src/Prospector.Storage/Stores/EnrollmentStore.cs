@@ -88,7 +88,7 @@ public sealed class EnrollmentStore(Database db)
               and (@prospectId is null or prospect_id = @prospectId)
               and (@after is null or id > @after)
             order by id limit @limit
-            """, new { workspaceId, filter.State, filter.SequenceId, filter.OwnerId, filter.ProspectId, after, limit }, cancellationToken: ct))).AsList();
+            """, new { workspaceId, state = filter.State, sequenceId = filter.SequenceId, ownerId = filter.OwnerId, prospectId = filter.ProspectId, after, limit }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>Every send of an enrollment, oldest first.</summary>

@@ -39,7 +39,7 @@ public sealed class TaskStore(Database db)
               and (@after is null or t.id > @after)
             order by t.id limit @limit
             """,
-            new { workspaceId, filter.State, filter.OwnerId, filter.Type, filter.DueBefore, after, limit }, cancellationToken: ct))).AsList();
+            new { workspaceId, state = filter.State, ownerId = filter.OwnerId, type = filter.Type, dueBefore = filter.DueBefore, after, limit }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>
