@@ -40,7 +40,7 @@ public sealed class TaskSteps(DispatchStore dispatch, TaskStore tasks, TimeProvi
                 LinkedInInviteStep s => ($"Invite {person} on LinkedIn", Render(s.Note)),
                 LinkedInMessageStep s => ($"Send a LinkedIn message to {person}", Render(s.Body)),
                 CallStep s => ($"Call {person}", Render(s.Script)),
-                ManualTaskStep s => (string.IsNullOrWhiteSpace(s.Title) ? $"Task for {person}" : $"{Render(s.Title)!.Trim()} ({person})", Render(s.Instructions)),
+                ManualTaskStep s => (string.IsNullOrWhiteSpace(s.Title) ? $"Task for {person}" : $"{Render(s.Title)!.Trim()}: {person}", Render(s.Instructions)),
                 _ => throw new ArgumentOutOfRangeException(nameof(step), step.Type, "not a task step"),
             };
         }
