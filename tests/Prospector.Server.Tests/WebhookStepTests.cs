@@ -33,8 +33,9 @@ public class WebhookStepTests
         using var body = JsonDocument.Parse(request.Body);
         Assert.Equal(("Jane", "Acme"), (body.RootElement.GetProperty("name").GetString(), body.RootElement.GetProperty("company").GetString()));
         Assert.StartsWith("application/json", request.Header("content-type"), StringComparison.Ordinal);
-        var callId = await StepHarness.ScalarAsync<string>(app, "select cast(id as text) from webhook_calls where enrollment_id = @id", new { id = s.EnrollmentId });
-        Assert.Equal((callId, callId), (request.Header("idempotency-key"), request.Header("webhook-id")));
+        var callId = Guid.Parse(await StepHarness.ScalarAsync<string>(app, "select cast(id as text) from webhook_calls where enrollment_id = @id", new { id = s.EnrollmentId }));
+        Assert.Equal(callId.ToString(), request.Header("idempotency-key"));
+        Assert.Equal(callId.ToString(), request.Header("webhook-id"));
         Assert.Equal([("webhook_sent", (string?)"h1: 200"), ("completed", null)], await StepHarness.EventsAsync(app, s.EnrollmentId));
     }
 
@@ -92,7 +93,7 @@ public class WebhookStepTests
     {
         await using var receiver = await StepReceiver.StartAsync(200);
         await using var app = await ProspectorApp.StartAsync(dialect, AllowLocal);
-        var s = await StepHarness.EnrollAsync(app, Hook(new Uri(receiver.BaseUrl, "/in"), """{"name": {{ first_name }}}"""));
+        var s = await StepHarness.EnrollAsync(app, Hook(new Uri(receiver.BaseUrl, "/in"), """{% if first_name == "Jane" %}oops{% endif %}{"name": "{{ first_name }}"}"""));
 
         Assert.Equal("paused", await StepHarness.UntilAsync(app, () => CompletedAsync(app, s.EnrollmentId), "the pause"));
 

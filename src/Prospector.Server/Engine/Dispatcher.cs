@@ -46,7 +46,18 @@ public sealed class Dispatcher(
 
             if (!definitions.TryGetValue(work.Definition, out var definition))
             {
-                definition = SequenceParser.Deserialize(work.Definition);
+                try
+                {
+                    definition = SequenceParser.Deserialize(work.Definition);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    // A stored definition that no longer validates holds only its own enrollments, not the batch.
+                    logger.LogError("Enrollment {EnrollmentId}: sequence {SequenceId} version {Version} is invalid: {Reason}", work.Id, work.SequenceId, work.SequenceVersion, ex.Message);
+                    await store.PauseAsync(work, "sequence_invalid", $"version {work.SequenceVersion}", clock.GetUtcNow(), ct);
+                    continue;
+                }
+
                 definitions[work.Definition] = definition;
             }
 

@@ -52,7 +52,8 @@ public sealed class WebhookStepRunner : IDisposable
         string payload;
         try
         {
-            payload = step.Payload is null ? DefaultPayload(work, step) : TemplateRenderer.Render(step.Payload, StepContext.Model(work), StepContext.Text(work, step));
+            // JSON format: values are escaped for JSON strings (the template puts them in quotes).
+            payload = step.Payload is null ? DefaultPayload(work, step) : TemplateRenderer.Render(step.Payload, StepContext.Model(work), new RenderOptions(TemplateFormat.Json));
             using var _ = JsonDocument.Parse(payload);
         }
         catch (Exception ex) when (ex is TemplateException or JsonException)
