@@ -101,3 +101,28 @@ public class WebhookStepTests
         Assert.Equal("paused_webhook_payload_invalid", Assert.Single(await StepHarness.EventsAsync(app, s.EnrollmentId)).Type);
     }
 }
+
+public class WebhookTargetGuardTests
+{
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("10.1.2.3", true)]
+    [InlineData("172.16.0.1", true)]
+    [InlineData("172.32.0.1", false)]
+    [InlineData("192.168.1.1", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("100.64.0.1", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("224.0.0.1", true)]
+    [InlineData("::1", true)]
+    [InlineData("::", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("fd00::1", true)]
+    [InlineData("ff02::1", true)]
+    [InlineData("::ffff:127.0.0.1", true)]
+    [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("93.184.216.34", false)]
+    [InlineData("2606:2800:220:1::1", false)]
+    public void IsNonPublic_ClassifiesAddress(string address, bool nonPublic)
+        => Assert.Equal(nonPublic, Engine.WebhookStepRunner.IsNonPublic(System.Net.IPAddress.Parse(address)));
+}
