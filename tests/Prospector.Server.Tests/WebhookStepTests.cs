@@ -57,6 +57,20 @@ public class WebhookStepTests
 
     [Theory]
     [InlineData(SqlDialect.Postgres)]
+    public async Task Webhook503_FailsAndAdvances_WhenAttemptsRunOut(SqlDialect dialect)
+    {
+        await using var receiver = await StepReceiver.StartAsync(503, 503, 200);
+        await using var app = await ProspectorApp.StartAsync(dialect, new Dictionary<string, string?>(AllowLocal) { ["DispatcherOptions:WebhookMaxAttempts"] = "2" });
+        var s = await StepHarness.EnrollAsync(app, Hook(new Uri(receiver.BaseUrl, "/in")));
+
+        Assert.Equal("completed", await StepHarness.UntilAsync(app, () => CompletedAsync(app, s.EnrollmentId), "the exhausted webhook"));
+
+        Assert.Equal(2, receiver.Requests.Count);
+        Assert.Equal([("webhook_deferred", (string?)"h1: 503"), ("webhook_failed", "h1: 503"), ("completed", null)], await StepHarness.EventsAsync(app, s.EnrollmentId));
+    }
+
+    [Theory]
+    [InlineData(SqlDialect.Postgres)]
     public async Task Webhook400_RecordsFailureAndAdvances(SqlDialect dialect)
     {
         await using var receiver = await StepReceiver.StartAsync(400);
