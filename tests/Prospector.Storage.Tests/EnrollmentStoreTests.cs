@@ -84,7 +84,7 @@ public abstract class EnrollmentStoreTests(SqlDialect dialect) : StoreTestBase(d
         Assert.Equal(2, result.Skipped.Count);
         Assert.All(result.Skipped, k => Assert.Equal("prospect_not_found", k.Reason));
         Assert.Contains(result.Skipped, k => k.ProspectId == foreign);
-        Assert.Empty(await Data.Enrollments.ListAsync(otherWs, null, null, 10, Ct));
+        Assert.Empty(await Data.Enrollments.ListAsync(otherWs, new Stores.EnrollmentFilter(), null, 10, Ct));
     }
 
     private static (string Reason, Guid ProspectId) Reason(Prospector.Storage.Stores.EnrollmentStore.Skipped s) => (s.Reason, s.ProspectId);

@@ -19,6 +19,8 @@ public static class EnrollmentStates
     public const string Suppressed = "suppressed";
     /// <summary>A permanent send error that is not the recipient's (message refused, auth).</summary>
     public const string Failed = "failed";
+    /// <summary>Stopped by a user (or by archiving the sequence); <c>stop_reason</c> says which.</summary>
+    public const string Stopped = "stopped";
 }
 
 /// <summary>States of one send (unique per enrollment and step): planned → sending → sent | failed | unknown.</summary>

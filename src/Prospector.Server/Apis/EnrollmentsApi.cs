@@ -39,15 +39,48 @@ public static class EnrollmentsApi
         var group = api.MapGroup("/enrollments").WithTags("Enrollments");
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
+        group.MapPost("/{id:guid}/pause", (Guid id, HttpContext http, DispatchStore dispatch, EnrollmentStore store, TimeProvider clock, CancellationToken ct)
+            => ActAsync(id, EnrollmentAction.Pause, http, dispatch, store, clock, ct));
+        group.MapPost("/{id:guid}/resume", (Guid id, HttpContext http, DispatchStore dispatch, EnrollmentStore store, TimeProvider clock, CancellationToken ct)
+            => ActAsync(id, EnrollmentAction.Resume, http, dispatch, store, clock, ct));
+        group.MapPost("/{id:guid}/stop", (Guid id, HttpContext http, DispatchStore dispatch, EnrollmentStore store, TimeProvider clock, CancellationToken ct)
+            => ActAsync(id, EnrollmentAction.Stop, http, dispatch, store, clock, ct));
         return api;
     }
 
-    private static async Task<Ok<Page<EnrollmentResponse>>> ListAsync(
-        HttpContext http, EnrollmentStore store, CancellationToken ct, Guid? sequenceId = null, Guid? after = null, int limit = 100)
+    private static readonly string[] ListStates = ["active", "paused", "completed", "replied", "bounced", "unsubscribed", "suppressed", "failed", EnrollmentStates.Stopped];
+
+    private static async Task<Results<Ok<Page<EnrollmentResponse>>, ValidationProblem>> ListAsync(
+        HttpContext http, EnrollmentStore store, CancellationToken ct,
+        string? state = null, Guid? sequenceId = null, Guid? ownerId = null, Guid? prospectId = null, Guid? after = null, int limit = 100)
     {
+        if (state is not null && !ListStates.Contains(state, StringComparer.Ordinal))
+        {
+            return Problems.Validation([new("state", "must be one of " + string.Join(", ", ListStates))]);
+        }
+
         limit = Math.Clamp(limit, 1, 1000);
-        var rows = await store.ListAsync(http.User.GetWorkspaceId(), sequenceId, after, limit, ct);
+        var rows = await store.ListAsync(http.User.GetWorkspaceId(), new EnrollmentFilter(state, sequenceId, ownerId, prospectId), after, limit, ct);
         return TypedResults.Ok(new Page<EnrollmentResponse>(rows.Select(EnrollmentResponse.From).ToArray(), rows.Count == limit ? rows[^1].Id : null));
+    }
+
+    // pause: active → paused; resume: paused → active (due now, unless it waits for an open task or a later due time);
+    // stop: active or paused → stopped (stop_reason stopped_by_user, open tasks skipped). 409 when the state does not allow it.
+    private static async Task<Results<Ok<EnrollmentResponse>, ProblemHttpResult>> ActAsync(
+        Guid id, EnrollmentAction action, HttpContext http, DispatchStore dispatch, EnrollmentStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var workspaceId = http.User.GetWorkspaceId();
+        switch (await dispatch.ApplyUserActionAsync(workspaceId, id, action, clock.GetUtcNow(), ct))
+        {
+            case EnrollmentActionStatus.NotFound:
+                return Problems.NotFound("enrollment");
+            case EnrollmentActionStatus.Conflict:
+                var current = await store.GetAsync(workspaceId, id, ct);
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict",
+                    detail: $"cannot {action.ToString().ToLowerInvariant()} an enrollment that is {current?.State}");
+            default:
+                return TypedResults.Ok(EnrollmentResponse.From((await store.GetAsync(workspaceId, id, ct))!));
+        }
     }
 
     private static async Task<Results<Ok<EnrollmentDetailResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http, EnrollmentStore store, CancellationToken ct)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Prospector.Core.Email;
 using Prospector.Core.Sequences;
@@ -16,6 +15,8 @@ namespace Prospector.Server.Engine;
 public sealed class Dispatcher(
     DispatchStore store,
     IEmailSender sender,
+    TaskSteps tasks,
+    WebhookStepRunner webhooks,
     SecretProtector secrets,
     TimeProvider clock,
     IOptions<DispatcherOptions> options,
@@ -32,13 +33,31 @@ public sealed class Dispatcher(
             return 0;
         }
 
-        // Enrollments of one sequence share its definition: parse (and validate) it once per batch, not per send.
+        // Enrollments of one sequence version share its definition: parse (and validate) it once per batch, not per send.
         var definitions = new Dictionary<string, SequenceDefinition>(StringComparer.Ordinal);
         foreach (var work in await store.LoadAsync(ids, ct))
         {
+            if (work.Definition is null)
+            {
+                logger.LogWarning("Enrollment {EnrollmentId}: sequence {SequenceId} version {Version} not found", work.Id, work.SequenceId, work.SequenceVersion);
+                await store.PauseAsync(work, "sequence_version_missing", $"version {work.SequenceVersion}", clock.GetUtcNow(), ct);
+                continue;
+            }
+
             if (!definitions.TryGetValue(work.Definition, out var definition))
             {
-                definition = SequenceParser.Deserialize(work.Definition);
+                try
+                {
+                    definition = SequenceParser.Deserialize(work.Definition);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    // A stored definition that no longer validates holds only its own enrollments, not the batch.
+                    logger.LogError("Enrollment {EnrollmentId}: sequence {SequenceId} version {Version} is invalid: {Reason}", work.Id, work.SequenceId, work.SequenceVersion, ex.Message);
+                    await store.PauseAsync(work, "sequence_invalid", $"version {work.SequenceVersion}", clock.GetUtcNow(), ct);
+                    continue;
+                }
+
                 definitions[work.Definition] = definition;
             }
 
@@ -50,28 +69,52 @@ public sealed class Dispatcher(
 
     private async Task RunStepAsync(DispatchWork work, SequenceDefinition definition, CancellationToken ct)
     {
-        if (work.CurrentStep < definition.Steps.Count && definition.Steps[work.CurrentStep] is EmailStep email)
+        var step = work.CurrentStep < definition.Steps.Count ? definition.Steps[work.CurrentStep] : null;
+        switch (step)
         {
-            await SendEmailAsync(work, definition, email, ct);
-            return;
+            case EmailStep email:
+                await SendEmailAsync(work, definition, email, ct);
+                return;
+            case WebhookStep webhook:
+                await webhooks.RunAsync(work, definition, webhook, ct);
+                return;
+            case { IsTask: true }:
+                await tasks.RunAsync(work, definition, step, ct);
+                return;
+            case BranchStep:
+                // A branch behind a wait: evaluated now, with what happened during the wait.
+                var at = clock.GetUtcNow();
+                var (next, branches) = StepContext.Advance(definition, work.CurrentStep, at, await FactsAsync(work, ct));
+                await store.AdvanceAsync(work, next, branches, at, ct);
+                return;
+            default:
+                // Waits are folded into due times; past the last step the enrollment completes.
+                var now = clock.GetUtcNow();
+                var (after, taken) = StepContext.Advance(definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
+                await store.AdvanceAsync(work, after, taken, now, ct);
+                return;
         }
-
-        // Waits are folded into due times and other step types arrive with their channels; past the last step the
-        // enrollment completes.
-        var now = clock.GetUtcNow();
-        await store.AdvanceAsync(work, SequenceProgress.Next(definition, work.CurrentStep + 1, now), now, ct);
     }
+
+    private async Task<EnrollmentFacts> FactsAsync(DispatchWork work, CancellationToken ct)
+        => StepContext.Facts(work, await store.FactEventsAsync(work.Id, ct));
 
     private async Task SendEmailAsync(DispatchWork work, SequenceDefinition definition, EmailStep step, CancellationToken ct)
     {
-        var model = new TemplateModel(
-            work.Email, work.FirstName, work.LastName, work.Company, work.CompanyDomain,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(work.CustomFields) ?? [], work.FromName);
+        if (string.IsNullOrWhiteSpace(work.Email))
+        {
+            // A prospect known only by LinkedIn: nothing to send to; the SDR decides (add an address, resume, or stop).
+            await store.PauseAsync(work, "no_email", step.Id, clock.GetUtcNow(), ct);
+            return;
+        }
+
+        var model = StepContext.Model(work);
+        var render = StepContext.Text(work, step);
         string subject, body;
         try
         {
-            subject = SequenceProgress.SubjectFor(step.Subject is null ? null : TemplateRenderer.Render(step.Subject, model), work.ThreadSubject);
-            body = TemplateRenderer.Render(step.Body, model);
+            subject = SequenceProgress.SubjectFor(step.Subject is null ? null : TemplateRenderer.Render(step.Subject, model, render), work.ThreadSubject);
+            body = TemplateRenderer.Render(step.Body, model, render);
         }
         catch (TemplateException ex)
         {
@@ -89,7 +132,8 @@ public sealed class Dispatcher(
                 break;
             case BeginSendStatus.AlreadySent:
                 var at = clock.GetUtcNow();
-                await store.MarkSentAsync(work, begin.SendId, step.Id, SequenceProgress.Next(definition, work.CurrentStep + 1, at), null, null, at, ct);
+                var (again, againBranches) = StepContext.Advance(definition, work.CurrentStep + 1, at, await FactsAsync(work, ct));
+                await store.MarkSentAsync(work, begin.SendId, step.Id, again, againBranches, null, null, at, ct);
                 return;
             default:
                 logger.LogInformation("Enrollment {EnrollmentId} step {StepId} not sent: {Status}", work.Id, step.Id, begin.Status);
@@ -101,7 +145,7 @@ public sealed class Dispatcher(
             work.SmtpUsername, secrets.Unprotect(work.SmtpPasswordProtected));
         var email = new OutgoingEmail(
             begin.MessageId, work.FromName, work.FromAddress,
-            string.Join(' ', new[] { work.FirstName, work.LastName }.Where(n => !string.IsNullOrWhiteSpace(n))), work.Email,
+            string.Join(' ', new[] { work.FirstName, work.LastName }.Where(n => !string.IsNullOrWhiteSpace(n))), work.Email!,
             subject, body, HtmlBody: null,
             InReplyTo: begin.PreviousMessageIds.Count > 0 ? begin.PreviousMessageIds[^1] : null,
             References: begin.PreviousMessageIds,
@@ -116,8 +160,8 @@ public sealed class Dispatcher(
         {
             case SendOutcome.Sent:
                 var first = work.ThreadMessageId is null;
-                await store.MarkSentAsync(work, begin.SendId, step.Id, SequenceProgress.Next(definition, work.CurrentStep + 1, now),
-                    first ? begin.MessageId : null, first ? subject : null, now, ct);
+                var (next, branches) = StepContext.Advance(definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
+                await store.MarkSentAsync(work, begin.SendId, step.Id, next, branches, first ? begin.MessageId : null, first ? subject : null, now, ct);
                 break;
             case SendOutcome.Transient when begin.Attempt < options.Value.MaxAttempts:
                 var delay = options.Value.RetryDelay * Math.Pow(2, begin.Attempt - 1);

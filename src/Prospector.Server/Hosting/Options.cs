@@ -38,6 +38,25 @@ public sealed class DispatcherOptions
     /// <summary>First retry delay after a transient failure (doubles each attempt).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a webhook step waits for the receiver's answer.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Webhook attempts (408, 429, 5xx, timeouts) before the step is recorded as failed and the sequence goes on.</summary>
+    [Range(1, 50)]
+    public int WebhookMaxAttempts { get; set; } = 5;
+
+    /// <summary>First webhook retry delay (doubles each attempt) when the receiver gives no Retry-After.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan WebhookRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest Retry-After honoured; longer ones are capped to this.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan WebhookMaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Allow webhook targets on loopback, private, link-local or multicast addresses (off: SSRF guard; tests turn it on).</summary>
+    public bool AllowPrivateWebhookTargets { get; set; }
 }
 
 /// <summary>The recurring IMAP sync of every mailbox.</summary>

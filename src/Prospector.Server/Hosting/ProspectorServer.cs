@@ -66,6 +66,7 @@ public static class ProspectorServer
         services.AddSingleton<CompanyStore>();
         services.AddSingleton<AudienceStore>();
         services.AddSingleton<ImportStore>();
+        services.AddSingleton<TaskStore>();
 
         // Migrations and the first API key, before any other hosted service (Hangfire, dispatcher) starts.
         services.AddSingleton<StartupTasks>();
@@ -83,6 +84,8 @@ public static class ProspectorServer
 
         // The engine.
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<TaskSteps>();
+        services.AddSingleton<WebhookStepRunner>();
         services.AddSingleton<MailboxSync>();
         services.AddSingleton<CrmPusher>();
         services.AddTransient<MailboxSyncJob>();
@@ -169,6 +172,7 @@ public static class ProspectorServer
             api.MapWorkspacesApi().MapKeysApi().MapOwnersApi();
             app.MapProspectorApiDocs();
             api.MapImportsApi().MapAudiencesApi();
+            api.MapTasksApi();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
             app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());

@@ -71,16 +71,21 @@ public sealed class EnrollmentStore(Database db)
             $"select {Columns} from enrollments where workspace_id = @workspaceId and id = @id", new { workspaceId, id }, cancellationToken: ct));
     }
 
-    /// <summary>The workspace's enrollments, optionally of one sequence, in id order.</summary>
-    public async Task<IReadOnlyList<EnrollmentRow>> ListAsync(Guid workspaceId, Guid? sequenceId, Guid? after, int limit, CancellationToken ct)
+    /// <summary>The workspace's enrollments matching <paramref name="filter"/>, in id order after <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<EnrollmentRow>> ListAsync(Guid workspaceId, EnrollmentFilter filter, Guid? after, int limit, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<EnrollmentRow>(new CommandDefinition(
             $"""
             select {Columns} from enrollments
-            where workspace_id = @workspaceId and (@sequenceId is null or sequence_id = @sequenceId) and (@after is null or id > @after)
+            where workspace_id = @workspaceId
+              and (@state is null or state = @state)
+              and (@sequenceId is null or sequence_id = @sequenceId)
+              and (@ownerId is null or owner_id = @ownerId)
+              and (@prospectId is null or prospect_id = @prospectId)
+              and (@after is null or id > @after)
             order by id limit @limit
-            """, new { workspaceId, sequenceId, after, limit }, cancellationToken: ct))).AsList();
+            """, new { workspaceId, state = filter.State, sequenceId = filter.SequenceId, ownerId = filter.OwnerId, prospectId = filter.ProspectId, after, limit }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>Every send of an enrollment, oldest first.</summary>
@@ -112,6 +117,9 @@ public sealed class EnrollmentStore(Database db)
             new { enrollmentId }, cancellationToken: ct))).AsList();
     }
 }
+
+/// <summary>Filters of the enrollment list; null means "any".</summary>
+public sealed record EnrollmentFilter(string? State = null, Guid? SequenceId = null, Guid? OwnerId = null, Guid? ProspectId = null);
 
 /// <summary>The append-only enrollment event log (what KPIs are computed from later).</summary>
 internal static class Events

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Prospector.Core.Sequences;
+using Prospector.Core.Templates;
+using Prospector.Storage.Stores;
+
+namespace Prospector.Server.Engine;
+
+/// <summary>What a step runs with: the template model, the facts branches test, and the progression that records branches.</summary>
+internal static class StepContext
+{
+    /// <summary>The event types (as stored in enrollment_events) that branch conditions test.</summary>
+    private static readonly Dictionary<string, BranchEvent> FactEvents = new(StringComparer.Ordinal)
+    {
+        ["replied"] = BranchEvent.Replied,
+        ["opened"] = BranchEvent.Opened,
+        ["clicked"] = BranchEvent.Clicked,
+        ["linkedin_connected"] = BranchEvent.LinkedInConnected,
+    };
+
+    public static TemplateModel Model(DispatchWork work) => new(
+        work.Email, work.FirstName, work.LastName, work.Company, work.CompanyDomain, Custom(work), work.FromName)
+    {
+        ProspectId = work.ProspectId,
+        Title = work.Title,
+        LinkedInUrl = work.LinkedInUrl,
+        Phone = work.Phone,
+        Country = work.Country,
+        OwnerName = work.OwnerName,
+        OwnerEmail = work.OwnerEmail,
+        SenderEmail = work.FromAddress,
+        Signature = work.Signature,
+    };
+
+    /// <summary>Plain-text rendering with spintax seeded by prospect and step, so a re-run renders the same text.</summary>
+    public static RenderOptions Text(DispatchWork work, SequenceStep step) => new(TemplateFormat.Text, $"{work.ProspectId}:{step.Id}");
+
+    public static EnrollmentFacts Facts(DispatchWork work, IReadOnlySet<string> eventTypes, params BranchEvent[] extra)
+    {
+        var events = new HashSet<BranchEvent>(extra);
+        foreach (var type in eventTypes)
+        {
+            if (FactEvents.TryGetValue(type, out var e))
+            {
+                events.Add(e);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(work.Email))
+        {
+            events.Add(BranchEvent.EmailFound);
+        }
+
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["first_name"] = work.FirstName,
+            ["last_name"] = work.LastName,
+            ["email"] = work.Email,
+            ["title"] = work.Title,
+            ["company"] = work.Company,
+            ["company_domain"] = work.CompanyDomain,
+            ["country"] = work.Country,
+            ["phone"] = work.Phone,
+            ["linkedin_url"] = work.LinkedInUrl,
+        };
+        foreach (var (name, value) in Custom(work))
+        {
+            fields["custom." + name] = value;
+        }
+
+        return new EnrollmentFacts(events, fields);
+    }
+
+    /// <summary>
+    /// <see cref="SequenceProgress.Next"/> from <paramref name="fromIndex"/>, plus a description of every branch it takes
+    /// on the way ("branch-id: then -> target"), for the enrollment's history.
+    /// </summary>
+    public static (NextStep Next, IReadOnlyList<string> Branches) Advance(SequenceDefinition definition, int fromIndex, DateTimeOffset at, EnrollmentFacts facts)
+    {
+        var next = SequenceProgress.Next(definition, fromIndex, at, facts);
+        var branches = new List<string>();
+        var index = fromIndex;
+        // The same walk as SequenceProgress.Next, only to name the branches it evaluates (up to the first wait or action).
+        for (var hops = 0; hops <= definition.Steps.Count * 2 && index >= 0 && index < definition.Steps.Count; hops++)
+        {
+            if (definition.Steps[index] is not BranchStep branch)
+            {
+                break;
+            }
+
+            var holds = BranchEvaluator.Holds(branch.Condition, facts);
+            var target = holds ? branch.Then : branch.Else;
+            var targetIndex = target is null ? index + 1 : target == StepTargets.End ? -1 : definition.IndexOf(target);
+            var name = targetIndex >= 0 && targetIndex < definition.Steps.Count ? definition.Steps[targetIndex].Id : StepTargets.End;
+            branches.Add($"{branch.Id}: {(holds ? "then" : "else")} -> {name}");
+            index = targetIndex;
+        }
+
+        return (next, branches);
+    }
+
+    /// <summary>"Jane Doe (Acme)": the prospect's name (or address) and company, for task titles.</summary>
+    public static string Person(DispatchWork work)
+    {
+        var name = string.Join(' ', new[] { work.FirstName, work.LastName }.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n!.Trim()));
+        if (name.Length == 0)
+        {
+            name = work.Email ?? work.LinkedInUrl ?? "prospect";
+        }
+
+        return string.IsNullOrWhiteSpace(work.Company) ? name : $"{name} ({work.Company.Trim()})";
+    }
+
+    private static Dictionary<string, string> Custom(DispatchWork work)
+        => JsonSerializer.Deserialize<Dictionary<string, string>>(work.CustomFields) ?? [];
+}
