@@ -48,7 +48,7 @@ public static class EnrollmentsApi
         return api;
     }
 
-    private static readonly string[] ListStates = ["active", "paused", "completed", "replied", "bounced", "unsubscribed", "suppressed", "failed", EnrollmentStates.Stopped];
+    private static readonly string[] ListStates = ["active", "paused", "completed", "replied", "bounced", "unsubscribed", "suppressed", "failed", Prospector.Core.Sequences.EnrollmentStates.Stopped];
 
     private static async Task<Results<Ok<Page<EnrollmentResponse>>, ValidationProblem>> ListAsync(
         HttpContext http, EnrollmentStore store, CancellationToken ct,
