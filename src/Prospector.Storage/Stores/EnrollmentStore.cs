@@ -241,7 +241,7 @@ public sealed class EnrollmentStore(Database db)
                 """,
                 new
                 {
-                    row.Id, common.ws, common.sequenceId, common.version, row.ProspectId, row.MailboxId, row.OwnerId, common.state,
+                    id = row.Id, common.ws, common.sequenceId, common.version, prospectId = row.ProspectId, mailboxId = row.MailboxId, ownerId = row.OwnerId, common.state,
                     common.firstStep, common.firstDueAt, common.now,
                 }, tx, cancellationToken: ct));
             if (added == 1)
