@@ -138,6 +138,43 @@ public abstract class EnrollPlanTests(SqlDialect dialect) : StoreTestBase(dialec
     }
 
     [Fact]
+    public async Task EnrollAsync_EnrollsALargeAudienceInChunks_WithOneMailboxEach()
+    {
+        var s = await SetupAsync(mailboxes: 2);
+        var audience = Guid.NewGuid();
+        await Data.ExecuteAsync("insert into audiences (id, workspace_id, name, created_at, updated_at) values (@audience, @Ws, 'big', @T0, @T0)",
+            new { audience, s.Ws, TestData.T0 });
+        // 50k on PostgreSQL (the documented audience limit); on SQLite enough to cross chunk boundaries.
+        var count = Dialect == SqlDialect.Postgres ? 50_000 : 6_000;
+        if (Dialect == SqlDialect.Postgres)
+        {
+            await Data.ExecuteAsync(
+                """
+                insert into prospects (id, workspace_id, email, email_normalized, first_name, custom_fields, created_at, updated_at)
+                select gen_random_uuid(), @Ws, 'p' || g || '@bulk.test', 'p' || g || '@bulk.test', 'Ann', '{}', @T0, @T0 from generate_series(1, @count) g
+                """, new { s.Ws, TestData.T0, count });
+        }
+        else
+        {
+            var rows = Enumerable.Range(1, count).Select(i => new { id = Guid.NewGuid(), ws = s.Ws, email = $"p{i}@bulk.test", TestData.T0 }).ToArray();
+            await Data.ExecuteAsync(
+                "insert into prospects (id, workspace_id, email, email_normalized, first_name, custom_fields, created_at, updated_at) values (@id, @ws, @email, @email, 'Ann', '{}', @T0, @T0)",
+                rows);
+        }
+
+        await Data.ExecuteAsync("insert into audience_members (audience_id, prospect_id, added_at) select @audience, id, @T0 from prospects where workspace_id = @Ws",
+            new { audience, s.Ws, TestData.T0 });
+
+        var result = await Data.Enrollments.EnrollAsync(Plan(s) with { ProspectIds = null, AudienceId = audience, NeedsEmail = true }, Ct);
+
+        Assert.Equal((count, 0), (result.Enrolled.Count, result.Skipped.Count));
+        Assert.Equal(count, result.Enrolled.Select(e => e.ProspectId).Distinct().Count());
+        Assert.Equal([count / 2, count / 2], result.Enrolled.GroupBy(e => e.MailboxId).Select(g => g.Count()).ToArray());
+        Assert.Equal(count, await Data.ScalarAsync<long>("select count(*) from enrollment_events where type = 'enrolled'"));
+        Assert.Equal(count, await Data.ScalarAsync<long>("select count(*) from enrollments where sequence_id = @Sequence", new { s.Sequence }));
+    }
+
+    [Fact]
     public async Task EnrollAsync_SetsOwnerFromRequestElseProspect()
     {
         var s = await SetupAsync();
