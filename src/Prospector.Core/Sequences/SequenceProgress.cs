@@ -113,7 +113,7 @@ public static class BranchEvaluator
                     FieldOperator.Exists => present,
                     FieldOperator.Missing => !present,
                     FieldOperator.Equals => present && string.Equals(value, f.Value?.Trim(), StringComparison.OrdinalIgnoreCase),
-                    FieldOperator.NotEquals => present && !string.Equals(value, f.Value?.Trim(), StringComparison.OrdinalIgnoreCase),
+                    FieldOperator.NotEquals => !present || !string.Equals(value, f.Value?.Trim(), StringComparison.OrdinalIgnoreCase),
                     FieldOperator.Contains => present && f.Value is not null && value!.Contains(f.Value.Trim(), StringComparison.OrdinalIgnoreCase),
                     _ => false,
                 };

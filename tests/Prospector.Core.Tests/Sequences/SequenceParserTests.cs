@@ -70,7 +70,7 @@ public class SequenceParserTests
 
         Assert.Null(definition);
         AssertError(errors, "steps[1].type", "unknown step type 'fax'");
-        AssertError(errors, "steps[2].type", "not supported yet");
+        AssertError(errors, "steps[2].script", "is required");
         AssertError(errors, "steps[3].cc", "unknown property");
         AssertError(errors, "steps[4].body", "is required");
         AssertError(errors, "steps[5].subject", "CR, LF");
@@ -90,13 +90,13 @@ public class SequenceParserTests
     }
 
     [Fact]
-    public void Parse_ReportsNotSupportedYet_WhenTypeIsPlannedCall()
+    public void Parse_ReportsScriptRequired_WhenCallHasNoScript()
     {
         var (_, errors) = Parse("""[ { "type": "email", "subject": "s", "body": "b" }, { "type": "call" } ]""");
 
         var error = Assert.Single(errors);
-        Assert.Equal("steps[1].type", error.Path);
-        Assert.Equal("step type 'call' is not supported yet", error.Message);
+        Assert.Equal("steps[1].script", error.Path);
+        Assert.Equal("is required", error.Message);
     }
 
     [Fact]
@@ -175,7 +175,8 @@ public class SequenceParserTests
         Assert.Null(definition);
         var error = Assert.Single(errors);
         Assert.Equal("steps[1].subject", error.Path);
-        Assert.Contains("first email step needs a subject", error.Message, StringComparison.Ordinal);
+        Assert.Contains("needs a subject", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no thread to reply in", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
