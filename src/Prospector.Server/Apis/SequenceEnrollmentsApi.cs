@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Prospector.Core;
 using Prospector.Core.Sequences;
+using Prospector.Core.Templates;
 using Prospector.Server.Security;
 using Prospector.Storage.Stores;
 
@@ -141,7 +142,48 @@ public static class SequenceEnrollmentsApi
         return ids.Distinct().ToList();
     }
 
-    // Template variables without a default that every prospect must have (checked per prospect when enrolling).
+    // Prospect variables the templates read without a default: every prospect must have them (checked when enrolling).
     private static IReadOnlyList<string> RequiredFields(SequenceDefinition definition)
-        => [];
+    {
+        var required = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (source, format) in definition.Steps.SelectMany(Templates))
+        {
+            if (source is null)
+            {
+                continue;
+            }
+
+            IReadOnlyList<TemplateVariable> variables;
+            try
+            {
+                variables = TemplateRenderer.Variables(source, format);
+            }
+            catch (TemplateException)
+            {
+                continue; // A stored definition was validated at save; the preview reports templates that do not render.
+            }
+
+            foreach (var variable in variables.Where(v => !v.HasDefault))
+            {
+                if (TemplateVariables.ProspectField(variable.Name) is { } field)
+                {
+                    required.Add(field);
+                }
+            }
+        }
+
+        return [.. required];
+    }
+
+    private static IEnumerable<(string? Source, TemplateFormat Format)> Templates(SequenceStep step) => step switch
+    {
+        EmailStep e => [(e.Subject, TemplateFormat.Text), (e.Body, TemplateFormat.Text)],
+        LinkedInVisitStep v => [(v.Instructions, TemplateFormat.Text)],
+        LinkedInInviteStep i => [(i.Note, TemplateFormat.Text)],
+        LinkedInMessageStep m => [(m.Body, TemplateFormat.Text)],
+        CallStep c => [(c.Script, TemplateFormat.Text)],
+        ManualTaskStep t => [(t.Title, TemplateFormat.Text), (t.Instructions, TemplateFormat.Text)],
+        WebhookStep w => [(w.Payload, TemplateFormat.Json)],
+        _ => [],
+    };
 }

@@ -210,7 +210,7 @@ internal static class SequencePreviewer
                     preview = preview with { Title = Render(manual.Title, "title"), Text = Render(manual.Instructions, "instructions") };
                     break;
                 case WebhookStep webhook:
-                    preview = preview with { Url = webhook.Url.ToString(), Payload = Render(webhook.Payload, "payload") };
+                    preview = preview with { Url = webhook.Url.ToString(), Payload = Render(webhook.Payload, "payload", text with { Format = TemplateFormat.Json }) };
                     break;
                 case BranchStep branch:
                     var holds = BranchEvaluator.Holds(branch.Condition, facts);

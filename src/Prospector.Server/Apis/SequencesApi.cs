@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Prospector.Core;
 using Prospector.Core.Sequences;
+using Prospector.Core.Templates;
 using Prospector.Server.Security;
 using Prospector.Storage.Stores;
 
@@ -71,8 +72,8 @@ public static class SequencesApi
     internal static async Task<(SequenceDefinition? Definition, List<ValidationError> Errors)> ValidateStepsAsync(
         JsonElement steps, Guid workspaceId, SequenceStore store, CancellationToken ct)
     {
-        _ = await store.CustomFieldNamesAsync(workspaceId, ct);
-        var (definition, errors) = SequenceParser.Parse(steps);
+        var scope = new TemplateScope((await store.CustomFieldNamesAsync(workspaceId, ct)).ToHashSet(StringComparer.Ordinal));
+        var (definition, errors) = SequenceParser.Parse(steps, scope: scope);
         return (definition, errors.ToList());
     }
 
