@@ -81,6 +81,30 @@ public class SequenceStepTypesApiTests
     }
 
     [Fact]
+    public async Task ReadmeSequence_IsAcceptedAndPreviewsItsBranch()
+    {
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
+        var http = app.Client();
+        // The walkthrough's sequence, verbatim.
+        const string body = """
+            {"name":"Q4 outreach","steps":[
+              {"id":"intro","type":"email","subject":"Idea for {{ company }}","body":"Hi {{ first_name }}, worth a chat?"},
+              {"id":"pause","type":"wait","days":3},
+              {"id":"check","type":"branch","if":{"field":"company_domain","operator":"exists"},"then":"bump","else":"end"},
+              {"id":"bump","type":"email","body":"Hi {{ first_name | default: \"there\" }}, bumping this up."}]}
+            """;
+        var sequence = (await http.PostRawAsync("/api/sequences", body).ExpectAsync(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        var prospect = await ImportAsync(http, "ada@acme.example", "Ada", []);
+
+        var preview = await http.PostJsonAsync($"/api/sequences/{sequence}/preview", new { prospectId = prospect }, HttpStatusCode.OK);
+
+        var steps = preview.GetProperty("steps").EnumerateArray().ToArray();
+        Assert.Equal("Idea for Acme", steps[0].GetProperty("subject").GetString());
+        Assert.Equal("bump", steps[2].GetProperty("branch").GetProperty("goesTo").GetString());
+        Assert.Equal(("Re: Idea for Acme", "Hi Ada, bumping this up."), (steps[3].GetProperty("subject").GetString(), steps[3].GetProperty("textBody").GetString()));
+    }
+
+    [Fact]
     public async Task Enroll_SkipsProspectsWithoutLinkedInUrlOrRequiredCustomField()
     {
         await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
