@@ -22,7 +22,7 @@ public static class CrmApi
     public static RouteGroupBuilder MapCrmApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/crm").WithTags("CRM");
-        group.MapPut("/connection", PutAsync);
+        group.MapPut("/connection", PutAsync).RequireAdmin();
         group.MapGet("/connection", GetAsync);
         group.MapGet("/outbox", OutboxAsync);
         return api;

@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http.Json;
@@ -61,6 +62,7 @@ public static class ProspectorServer
         services.AddSingleton<InboundStore>();
         services.AddSingleton<CrmStore>();
         services.AddSingleton<DataProtectionKeyStore>();
+        services.AddSingleton<OwnerStore>();
 
         // Migrations and the first API key, before any other hosted service (Hangfire, dispatcher) starts.
         services.AddSingleton<StartupTasks>();
@@ -126,7 +128,10 @@ public static class ProspectorServer
         // API.
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
+        services.AddAuthorization(ApiPolicies.Add);
+        services.AddSingleton<IAuthorizationHandler, OperatorHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddProspectorApiDocs();
         services.AddProblemDetails();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -148,13 +153,17 @@ public static class ProspectorServer
         var role = app.Services.GetRequiredService<RoleInfo>().Role;
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/health", (RoleInfo r) => TypedResults.Ok(new { status = "ok", role = r.Role.ToString().ToLowerInvariant() })).AllowAnonymous();
         if (role.RunsApi())
         {
-            var api = app.MapGroup("/api").RequireAuthorization();
+            // Every /api route: a key, and the method rule (viewers read only); admin routes add RequireAdmin().
+            var api = app.MapGroup("/api").RequireAuthorization(ApiPolicies.ByMethod);
             api.MapMailboxesApi().MapSequencesApi().MapProspectsApi().MapEnrollmentsApi().MapCrmApi();
+            api.MapWorkspacesApi().MapKeysApi().MapOwnersApi();
+            app.MapProspectorApiDocs();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
             app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());

@@ -9,7 +9,8 @@ public sealed class MailboxStore(Database db)
     private const string Columns =
         """
         id, workspace_id, name, from_address, from_name, daily_cap, smtp_host, smtp_port, smtp_security, smtp_username,
-        smtp_password_protected, imap_host, imap_port, imap_security, imap_username, imap_password_protected, imap_folder, created_at
+        smtp_password_protected, imap_host, imap_port, imap_security, imap_username, imap_password_protected, imap_folder, created_at,
+        owner_id, signature, time_zone, window_start_minute, window_end_minute, window_days, state, updated_at
         """;
 
     /// <summary>Inserts a mailbox.</summary>
@@ -20,8 +21,49 @@ public sealed class MailboxStore(Database db)
             $"""
             insert into mailboxes ({Columns})
             values (@Id, @WorkspaceId, @Name, @FromAddress, @FromName, @DailyCap, @SmtpHost, @SmtpPort, @SmtpSecurity, @SmtpUsername,
-                    @SmtpPasswordProtected, @ImapHost, @ImapPort, @ImapSecurity, @ImapUsername, @ImapPasswordProtected, @ImapFolder, @CreatedAt)
+                    @SmtpPasswordProtected, @ImapHost, @ImapPort, @ImapSecurity, @ImapUsername, @ImapPasswordProtected, @ImapFolder, @CreatedAt,
+                    @OwnerId, @Signature, @TimeZone, @WindowStartMinute, @WindowEndMinute, @WindowDays, @State, @UpdatedAt)
             """, m, cancellationToken: ct));
+    }
+
+    /// <summary>Saves every editable column of a mailbox of <see cref="MailboxRow.WorkspaceId"/>. Returns false when there is no such mailbox.</summary>
+    public async Task<bool> UpdateAsync(MailboxRow m, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition(
+            """
+            update mailboxes set name = @Name, from_address = @FromAddress, from_name = @FromName, daily_cap = @DailyCap,
+                smtp_host = @SmtpHost, smtp_port = @SmtpPort, smtp_security = @SmtpSecurity, smtp_username = @SmtpUsername,
+                smtp_password_protected = @SmtpPasswordProtected, imap_host = @ImapHost, imap_port = @ImapPort, imap_security = @ImapSecurity,
+                imap_username = @ImapUsername, imap_password_protected = @ImapPasswordProtected, imap_folder = @ImapFolder,
+                owner_id = @OwnerId, signature = @Signature, time_zone = @TimeZone, window_start_minute = @WindowStartMinute,
+                window_end_minute = @WindowEndMinute, window_days = @WindowDays, updated_at = @UpdatedAt
+            where workspace_id = @WorkspaceId and id = @Id
+            """, m, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>Archives a mailbox (idempotent). Returns false when the workspace has no such mailbox.</summary>
+    public async Task<bool> ArchiveAsync(Guid workspaceId, Guid id, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "update mailboxes set state = 'archived', updated_at = @now where workspace_id = @workspaceId and id = @id and state <> 'archived'",
+            new { workspaceId, id, now }, cancellationToken: ct));
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            "select count(*) from mailboxes where workspace_id = @workspaceId and id = @id", new { workspaceId, id }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>A page of the workspace's mailboxes by id, optionally of one state.</summary>
+    public async Task<IReadOnlyList<MailboxRow>> ListAsync(Guid workspaceId, string? state, Guid? after, int limit, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<MailboxRow>(new CommandDefinition(
+            $"""
+            select {Columns} from mailboxes
+            where workspace_id = @workspaceId and (@state is null or state = @state) and (@after is null or id > @after)
+            order by id limit @limit
+            """,
+            new { workspaceId, state, after, limit }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>A mailbox of this workspace, or null (also for another workspace's id).</summary>

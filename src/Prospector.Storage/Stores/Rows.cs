@@ -9,6 +9,29 @@ public sealed class ApiKeyRow
     public Guid WorkspaceId { get; init; }
     public string Name { get; init; } = "";
     public string Role { get; init; } = "";
+    public string Prefix { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; init; }
+}
+
+public sealed class WorkspaceRow
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public string? PostalAddress { get; init; }
+    public string Settings { get; init; } = "{}";
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+public sealed class OwnerRow
+{
+    public Guid Id { get; init; }
+    public Guid WorkspaceId { get; init; }
+    public string Name { get; init; } = "";
+    public string? Email { get; init; }
+    public string State { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
 }
 
 public sealed class MailboxRow
@@ -31,6 +54,14 @@ public sealed class MailboxRow
     public string? ImapPasswordProtected { get; init; }
     public string ImapFolder { get; init; } = "INBOX";
     public DateTimeOffset CreatedAt { get; init; }
+    public Guid? OwnerId { get; init; }
+    public string? Signature { get; init; }
+    public string TimeZone { get; init; } = "UTC";
+    public int WindowStartMinute { get; init; } = 480;
+    public int WindowEndMinute { get; init; } = 1080;
+    public string WindowDays { get; init; } = "mon,tue,wed,thu,fri";
+    public string State { get; init; } = "active";
+    public DateTimeOffset? UpdatedAt { get; init; }
 }
 
 public sealed class SequenceRow

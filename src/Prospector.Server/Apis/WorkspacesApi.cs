@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Prospector.Core;
+using Prospector.Server.Security;
+using Prospector.Storage.Stores;
+
+namespace Prospector.Server.Apis;
+
+/// <summary>Workspace switches. Omitted members keep their value.</summary>
+public sealed record WorkspaceSettingsPatch(bool? AllowActiveInOtherSequences = null);
+
+/// <summary>A partial update of the caller's workspace. An empty <see cref="PostalAddress"/> clears it.</summary>
+public sealed record PatchWorkspaceRequest(string? Name = null, string? PostalAddress = null, WorkspaceSettingsPatch? Settings = null);
+
+/// <summary>A new workspace (operator only).</summary>
+public sealed record CreateWorkspaceRequest(string Name, string? PostalAddress = null);
+
+/// <summary>Workspace switches as shown.</summary>
+public sealed record WorkspaceSettingsResponse(bool AllowActiveInOtherSequences);
+
+/// <summary>A workspace.</summary>
+public sealed record WorkspaceResponse(Guid Id, string Name, string? PostalAddress, WorkspaceSettingsResponse Settings, DateTimeOffset CreatedAt)
+{
+    internal static WorkspaceResponse From(WorkspaceRow w)
+        => new(w.Id, w.Name, w.PostalAddress, new(WorkspaceSettings.Parse(w.Settings).AllowActiveInOtherSequences), w.CreatedAt);
+}
+
+/// <summary>A workspace just created, with its first admin key (shown this once).</summary>
+public sealed record CreatedWorkspaceResponse(WorkspaceResponse Workspace, CreatedApiKeyResponse AdminKey);
+
+/// <summary>The caller's workspace, and creating workspaces (the instance operator: admin keys of the default workspace).</summary>
+public static class WorkspacesApi
+{
+    /// <summary>Maps /api/workspace and /api/workspaces.</summary>
+    public static RouteGroupBuilder MapWorkspacesApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/workspace", GetAsync).WithTags("Workspace");
+        api.MapPatch("/workspace", PatchAsync).WithTags("Workspace").RequireAdmin();
+        api.MapPost("/workspaces", CreateAsync).WithTags("Workspace").RequireOperator();
+        return api;
+    }
+
+    private static async Task<Results<Ok<WorkspaceResponse>, ProblemHttpResult>> GetAsync(HttpContext http, WorkspaceStore store, CancellationToken ct)
+        => await store.GetAsync(http.User.GetWorkspaceId(), ct) is { } w ? TypedResults.Ok(WorkspaceResponse.From(w)) : Problems.NotFound("workspace");
+
+    private static async Task<Results<Ok<WorkspaceResponse>, ValidationProblem, ProblemHttpResult>> PatchAsync(
+        PatchWorkspaceRequest request, HttpContext http, WorkspaceStore store, CancellationToken ct)
+    {
+        var errors = new List<ValidationError>();
+        if (request.Name is not null)
+        {
+            Fields.Text(request.Name, "name", 200, required: true, errors);
+        }
+
+        PostalAddress(request.PostalAddress, errors);
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var workspaceId = http.User.GetWorkspaceId();
+        if (await store.GetAsync(workspaceId, ct) is not { } current)
+        {
+            return Problems.NotFound("workspace");
+        }
+
+        var settings = WorkspaceSettings.Parse(current.Settings);
+        if (request.Settings?.AllowActiveInOtherSequences is { } allow)
+        {
+            settings = settings with { AllowActiveInOtherSequences = allow };
+        }
+
+        var postal = request.PostalAddress is null ? current.PostalAddress : request.PostalAddress.Trim() is { Length: > 0 } p ? p : null;
+        await store.UpdateAsync(workspaceId, request.Name?.Trim() ?? current.Name, postal, settings, ct);
+        return TypedResults.Ok(WorkspaceResponse.From((await store.GetAsync(workspaceId, ct))!));
+    }
+
+    private static async Task<Results<Created<CreatedWorkspaceResponse>, ValidationProblem>> CreateAsync(
+        CreateWorkspaceRequest request, HttpContext http, WorkspaceStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new List<ValidationError>();
+        Fields.Text(request.Name, "name", 200, required: true, errors);
+        PostalAddress(request.PostalAddress, errors);
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var key = ApiKeys.Generate();
+        var now = clock.GetUtcNow();
+        var postal = request.PostalAddress?.Trim() is { Length: > 0 } p ? p : null;
+        var (workspaceId, keyId) = await store.CreateWithAdminKeyAsync(
+            request.Name.Trim(), postal, "first admin key", ApiKeys.DisplayPrefix(key), ApiKeys.Hash(key), http.User.GetApiKeyId(), now, ct);
+        var workspace = (await store.GetAsync(workspaceId, ct))!;
+        return TypedResults.Created("/api/workspace", new CreatedWorkspaceResponse(
+            WorkspaceResponse.From(workspace), new CreatedApiKeyResponse(keyId, "first admin key", ApiRoles.Admin, ApiKeys.DisplayPrefix(key), now, key)));
+    }
+
+    // The postal address goes into email footers (CAN-SPAM): several lines are fine, NUL is not.
+    private static void PostalAddress(string? value, List<ValidationError> errors)
+    {
+        if (value is { Length: > 1000 })
+        {
+            errors.Add(new("postalAddress", "at most 1000 characters"));
+        }
+        else if (value is not null && value.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add(new("postalAddress", "must not contain NUL"));
+        }
+    }
+}
