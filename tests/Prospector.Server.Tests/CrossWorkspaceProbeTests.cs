@@ -38,6 +38,9 @@ public partial class CrossWorkspaceProbeTests
     private static readonly Dictionary<string, Func<Side, Task<object>>> Bodies = new(StringComparer.Ordinal)
     {
         ["POST /api/sequences/{id:guid}/enrollments"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") }, mailboxId = await a.IdOf("/api/mailboxes") },
+        ["PUT /api/sequences/{id:guid}"] = _ => Task.FromResult<object>(ApiTestKit.SequenceBody()),
+        ["POST /api/sequences/{id:guid}/migrations"] = _ => Task.FromResult<object>(new { fromVersion = 1 }),
+        ["POST /api/sequences/{id:guid}/preview"] = async a => new { prospectId = await a.IdOf("/api/prospects") },
     };
 
     [Fact]
@@ -64,6 +67,12 @@ public partial class CrossWorkspaceProbeTests
         // Create B's objects, and snapshot what B sees of each through its item route, to prove A's probes change nothing.
         var itemRoutes = idRoutes.Where(r => r.Methods.Contains("GET") && Prefixes(r.Template).Length == 1 && r.Template.EndsWith('}')).ToArray();
         var before = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var prefix in Creators.Keys)
+        {
+            // All of B's objects first: creating one (an enrollment) changes what B sees of another (a version's running count).
+            await b.IdOf(prefix);
+        }
+
         foreach (var (template, _) in itemRoutes)
         {
             var url = await FillAsync(template, b);

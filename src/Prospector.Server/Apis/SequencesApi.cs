@@ -2,62 +2,101 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Prospector.Core;
 using Prospector.Core.Sequences;
+using Prospector.Core.Templates;
 using Prospector.Server.Security;
 using Prospector.Storage.Stores;
 
 namespace Prospector.Server.Apis;
 
-/// <summary>A new sequence: a name and its steps (validated all at once, every error with its path).</summary>
-public sealed record CreateSequenceRequest(string Name, JsonElement Steps);
+/// <summary>A new sequence: a name and its steps (validated all at once, every error with its path), optionally its owner.</summary>
+public sealed record CreateSequenceRequest(string Name, JsonElement Steps, Guid? OwnerId = null);
 
-/// <summary>A sequence as stored.</summary>
-public sealed record SequenceResponse(Guid Id, string Name, string State, int Version, JsonElement Steps, DateTimeOffset CreatedAt)
+/// <summary>An edit: new steps (stored as the next version) and optionally a new name.</summary>
+public sealed record UpdateSequenceRequest(JsonElement Steps, string? Name = null);
+
+/// <summary>A sequence as stored: its state and newest version.</summary>
+public sealed record SequenceResponse(
+    Guid Id, string Name, string State, int Version, JsonElement Steps, Guid? OwnerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     internal static SequenceResponse From(SequenceRow s)
-    {
-        using var steps = JsonDocument.Parse(s.Definition);
-        return new(s.Id, s.Name, s.State, s.Version, steps.RootElement.Clone(), s.CreatedAt);
-    }
+        => new(s.Id, s.Name, s.State, s.Version, SequencesApi.Json(s.Definition), s.OwnerId, s.CreatedAt, s.UpdatedAt);
 }
 
-/// <summary>Prospects to enroll, and the mailbox that sends to them.</summary>
-public sealed record EnrollRequest(Guid[] ProspectIds, Guid MailboxId);
+/// <summary>One immutable version of a sequence, with how many enrollments run on it (active or paused).</summary>
+public sealed record SequenceVersionResponse(int Version, JsonElement Steps, long RunningEnrollments, DateTimeOffset CreatedAt)
+{
+    internal static SequenceVersionResponse From(SequenceVersionRow v) => new(v.Version, SequencesApi.Json(v.Definition), v.RunningEnrollments, v.CreatedAt);
+}
 
-/// <summary>A prospect that was not enrolled, and why (suppressed, already_enrolled, active_in_other_sequence, prospect_not_found).</summary>
-public sealed record SkippedProspect(Guid ProspectId, string Reason);
-
-/// <summary>What an enroll call did.</summary>
-public sealed record EnrollResponse(IReadOnlyList<EnrolledProspect> Enrolled, IReadOnlyList<SkippedProspect> Skipped);
-
-/// <summary>One enrolled prospect.</summary>
-public sealed record EnrolledProspect(Guid ProspectId, Guid EnrollmentId);
-
-/// <summary>Sequences and enrolling prospects into them.</summary>
+/// <summary>
+/// Sequences: immutable versions (an edit stores version N+1; running enrollments stay on theirs until moved through
+/// <c>/migrations</c>), states (active ⇄ paused → archived), preview and enrolling.
+/// </summary>
 public static class SequencesApi
 {
-    private const int MaxEnrollPerCall = 10_000;
+    private const int MaxNameLength = 200;
 
-    /// <summary>Maps /api/sequences.</summary>
+    /// <summary>Maps /api/sequences and its sub-resources.</summary>
     public static RouteGroupBuilder MapSequencesApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/sequences").WithTags("Sequences");
         group.MapPost("/", CreateAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
-        group.MapPost("/{id:guid}/enrollments", EnrollAsync);
+        group.MapPut("/{id:guid}", UpdateAsync);
+        group.MapGet("/{id:guid}/versions", VersionsAsync);
+        group.MapGet("/{id:guid}/versions/{version:int}", VersionAsync);
+        group.MapPost("/{id:guid}/pause", (Guid id, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
+            => ChangeStateAsync(id, SequenceTransition.Pause, http, store, clock, ct));
+        group.MapPost("/{id:guid}/resume", (Guid id, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
+            => ChangeStateAsync(id, SequenceTransition.Resume, http, store, clock, ct));
+        group.MapPost("/{id:guid}/archive", (Guid id, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
+            => ChangeStateAsync(id, SequenceTransition.Archive, http, store, clock, ct));
+        group.MapSequenceMigrationsApi();
+        group.MapSequencePreviewApi();
+        group.MapSequenceEnrollmentsApi();
         return api;
+    }
+
+    /// <summary>A 409: the sequence's state does not allow the request.</summary>
+    internal static ProblemHttpResult Conflict(string detail)
+        => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
+
+    internal static JsonElement Json(string text)
+    {
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>Parses and validates steps against the workspace's custom fields; every error with its path.</summary>
+    internal static async Task<(SequenceDefinition? Definition, List<ValidationError> Errors)> ValidateStepsAsync(
+        JsonElement steps, Guid workspaceId, SequenceStore store, CancellationToken ct)
+    {
+        var scope = new TemplateScope((await store.CustomFieldNamesAsync(workspaceId, ct)).ToHashSet(StringComparer.Ordinal));
+        var (definition, errors) = SequenceParser.Parse(steps, scope: scope);
+        return (definition, errors.ToList());
+    }
+
+    private static void ValidateName(string? name, List<ValidationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength)
+        {
+            errors.Add(new("name", $"is required, at most {MaxNameLength} characters"));
+        }
     }
 
     private static async Task<Results<Created<SequenceResponse>, ValidationProblem>> CreateAsync(
         CreateSequenceRequest request, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
     {
+        var workspaceId = http.User.GetWorkspaceId();
         var errors = new List<ValidationError>();
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200)
+        ValidateName(request.Name, errors);
+        if (request.OwnerId is { } ownerId && !await store.OwnerExistsAsync(workspaceId, ownerId, ct))
         {
-            errors.Add(new("name", "is required, at most 200 characters"));
+            errors.Add(new("ownerId", "no such owner in this workspace"));
         }
 
-        var (definition, stepErrors) = SequenceParser.Parse(request.Steps);
+        var (definition, stepErrors) = await ValidateStepsAsync(request.Steps, workspaceId, store, ct);
         errors.AddRange(stepErrors);
         if (errors.Count > 0 || definition is null)
         {
@@ -68,56 +107,99 @@ public static class SequencesApi
         var row = new SequenceRow
         {
             Id = Guid.CreateVersion7(now),
-            WorkspaceId = http.User.GetWorkspaceId(),
+            WorkspaceId = workspaceId,
             Name = request.Name.Trim(),
-            State = "active",
+            State = SequenceStates.Active,
             Version = 1,
             Definition = SequenceParser.Serialize(definition),
+            OwnerId = request.OwnerId,
             CreatedAt = now,
+            UpdatedAt = now,
         };
         await store.CreateAsync(row, ct);
         return TypedResults.Created($"/api/sequences/{row.Id}", SequenceResponse.From(row));
     }
 
-    private static async Task<Ok<SequenceResponse[]>> ListAsync(HttpContext http, SequenceStore store, CancellationToken ct)
-        => TypedResults.Ok((await store.ListAsync(http.User.GetWorkspaceId(), ct)).Select(SequenceResponse.From).ToArray());
-
-    private static async Task<Results<Ok<SequenceResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http, SequenceStore store, CancellationToken ct)
-        => await store.GetAsync(http.User.GetWorkspaceId(), id, ct) is { } s ? TypedResults.Ok(SequenceResponse.From(s)) : Problems.NotFound("sequence");
-
-    private static async Task<Results<Ok<EnrollResponse>, ValidationProblem, ProblemHttpResult>> EnrollAsync(
-        Guid id, EnrollRequest request, HttpContext http, SequenceStore sequences, MailboxStore mailboxes, EnrollmentStore enrollments,
-        TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<SequenceResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        Guid id, UpdateSequenceRequest request, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
     {
         var workspaceId = http.User.GetWorkspaceId();
-        var sequence = await sequences.GetAsync(workspaceId, id, ct);
-        if (sequence is null)
+        var existing = await store.GetAsync(workspaceId, id, ct);
+        if (existing is null)
         {
             return Problems.NotFound("sequence");
         }
 
+        if (existing.State == SequenceStates.Archived)
+        {
+            return Conflict("the sequence is archived and cannot be edited");
+        }
+
         var errors = new List<ValidationError>();
-        if (request.ProspectIds.Length is 0 or > MaxEnrollPerCall)
+        if (request.Name is not null)
         {
-            errors.Add(new("prospectIds", $"give 1 to {MaxEnrollPerCall} prospect ids"));
+            ValidateName(request.Name, errors);
         }
 
-        if (await mailboxes.GetAsync(workspaceId, request.MailboxId, ct) is null)
-        {
-            errors.Add(new("mailboxId", "no such mailbox in this workspace"));
-        }
-
-        if (errors.Count > 0)
+        var (definition, stepErrors) = await ValidateStepsAsync(request.Steps, workspaceId, store, ct);
+        errors.AddRange(stepErrors);
+        if (errors.Count > 0 || definition is null)
         {
             return Problems.Validation(errors);
         }
 
-        var now = clock.GetUtcNow();
-        var first = SequenceProgress.Next(SequenceParser.Deserialize(sequence.Definition), 0, now);
-        var result = await enrollments.EnrollAsync(workspaceId, sequence.Id, sequence.Version, request.MailboxId, request.ProspectIds,
-            first.StepIndex ?? 0, first.DueAt, now, ct);
-        return TypedResults.Ok(new EnrollResponse(
-            result.Enrolled.Select(e => new EnrolledProspect(e.ProspectId, e.EnrollmentId)).ToArray(),
-            result.Skipped.Select(s => new SkippedProspect(s.ProspectId, s.Reason)).ToArray()));
+        var (outcome, row) = await store.AddVersionAsync(workspaceId, id, request.Name?.Trim(), SequenceParser.Serialize(definition), clock.GetUtcNow(), ct);
+        return outcome switch
+        {
+            SequenceChange.Done => TypedResults.Ok(SequenceResponse.From(row!)),
+            SequenceChange.NotFound => Problems.NotFound("sequence"),
+            _ => Conflict("the sequence is archived and cannot be edited"),
+        };
+    }
+
+    private static async Task<Results<Ok<Page<SequenceResponse>>, ValidationProblem>> ListAsync(
+        HttpContext http, SequenceStore store, CancellationToken ct, string? state = null, Guid? after = null, int limit = 100)
+    {
+        if (state is not null && !SequenceStates.All.Contains(state))
+        {
+            return Problems.Validation([new ValidationError("state", "must be active, paused or archived")]);
+        }
+
+        limit = Math.Clamp(limit, 1, 1000);
+        var rows = await store.ListAsync(http.User.GetWorkspaceId(), state, after, limit, ct);
+        return TypedResults.Ok(new Page<SequenceResponse>(rows.Select(SequenceResponse.From).ToArray(), rows.Count == limit ? rows[^1].Id : null));
+    }
+
+    private static async Task<Results<Ok<SequenceResponse>, ProblemHttpResult>> GetAsync(Guid id, HttpContext http, SequenceStore store, CancellationToken ct)
+        => await store.GetAsync(http.User.GetWorkspaceId(), id, ct) is { } s ? TypedResults.Ok(SequenceResponse.From(s)) : Problems.NotFound("sequence");
+
+    private static async Task<Results<Ok<SequenceVersionResponse[]>, ProblemHttpResult>> VersionsAsync(
+        Guid id, HttpContext http, SequenceStore store, CancellationToken ct)
+    {
+        var versions = await store.VersionsAsync(http.User.GetWorkspaceId(), id, ct);
+        return versions.Count == 0 ? Problems.NotFound("sequence") : TypedResults.Ok(versions.Select(SequenceVersionResponse.From).ToArray());
+    }
+
+    private static async Task<Results<Ok<SequenceVersionResponse>, ProblemHttpResult>> VersionAsync(
+        Guid id, int version, HttpContext http, SequenceStore store, CancellationToken ct)
+        => await store.GetVersionAsync(http.User.GetWorkspaceId(), id, version, ct) is { } v
+            ? TypedResults.Ok(SequenceVersionResponse.From(v))
+            : Problems.NotFound("sequence version");
+
+    private static async Task<Results<Ok<SequenceResponse>, ProblemHttpResult>> ChangeStateAsync(
+        Guid id, SequenceTransition transition, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var (outcome, row) = await store.ChangeStateAsync(http.User.GetWorkspaceId(), id, transition, clock.GetUtcNow(), ct);
+        return outcome switch
+        {
+            SequenceChange.Done => TypedResults.Ok(SequenceResponse.From(row!)),
+            SequenceChange.NotFound => Problems.NotFound("sequence"),
+            _ => Conflict(transition switch
+            {
+                SequenceTransition.Pause => $"only an active sequence can be paused; this one is {row!.State}",
+                SequenceTransition.Resume => $"only a paused sequence can be resumed; this one is {row!.State}",
+                _ => "the sequence is already archived",
+            }),
+        };
     }
 }

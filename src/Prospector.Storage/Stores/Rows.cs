@@ -72,7 +72,9 @@ public sealed class SequenceRow
     public string State { get; init; } = "";
     public int Version { get; init; }
     public string Definition { get; init; } = "";
+    public Guid? OwnerId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
 }
 
 public sealed class ProspectRow

@@ -1,0 +1,333 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Prospector.Core;
+using Prospector.Core.Sequences;
+using Prospector.Core.Templates;
+using Prospector.Server.Security;
+using Prospector.Storage.Stores;
+
+namespace Prospector.Server.Apis;
+
+/// <summary>Render a sequence (or one step) for a prospect: a version (default the newest), a sender mailbox (default the first active one).</summary>
+public sealed record PreviewRequest(Guid ProspectId, string? StepId = null, int? Version = null, Guid? MailboxId = null);
+
+/// <summary>The rendered steps of one version for one prospect.</summary>
+public sealed record PreviewResponse(Guid SequenceId, int Version, Guid ProspectId, Guid? MailboxId, IReadOnlyList<StepPreview> Steps);
+
+/// <summary>
+/// One rendered step. Emails: <see cref="Subject"/>, <see cref="TextBody"/>, <see cref="HtmlBody"/>; LinkedIn, call and
+/// manual steps: <see cref="Text"/> (and <see cref="Title"/>); webhooks: <see cref="Url"/> and <see cref="Payload"/>;
+/// branches: <see cref="Branch"/>; waits: <see cref="Wait"/>. Render errors are listed in <see cref="Errors"/>, per field.
+/// </summary>
+public sealed record StepPreview(string Id, string Type)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Subject { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TextBody { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? HtmlBody { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Title { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Text { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Url { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Payload { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BranchPreview? Branch { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public WaitPreview? Wait { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<PreviewError>? Errors { get; init; }
+}
+
+/// <summary>A branch: its condition, whether it holds for the prospect now, and the step id it would go to (or "end").</summary>
+public sealed record BranchPreview(string Condition, bool Holds, string GoesTo);
+
+/// <summary>A wait's duration (days are business days when <see cref="BusinessDays"/>).</summary>
+public sealed record WaitPreview(int Days, int Hours, int Minutes, int Seconds, bool BusinessDays);
+
+/// <summary>A field of a step that could not be rendered, and why.</summary>
+public sealed record PreviewError(string Field, string Message);
+
+/// <summary>POST /api/sequences/{id}/preview.</summary>
+public static class SequencePreviewApi
+{
+    /// <summary>Maps the preview route on the sequences group.</summary>
+    public static RouteGroupBuilder MapSequencePreviewApi(this RouteGroupBuilder sequences)
+    {
+        sequences.MapPost("/{id:guid}/preview", PreviewAsync);
+        return sequences;
+    }
+
+    private static async Task<Results<Ok<PreviewResponse>, ValidationProblem, ProblemHttpResult>> PreviewAsync(
+        Guid id, PreviewRequest request, HttpContext http, SequenceStore store, CancellationToken ct)
+    {
+        var workspaceId = http.User.GetWorkspaceId();
+        var sequence = await store.GetAsync(workspaceId, id, ct);
+        if (sequence is null)
+        {
+            return Problems.NotFound("sequence");
+        }
+
+        var errors = new List<ValidationError>();
+        var version = request.Version ?? sequence.Version;
+        var stored = await store.GetVersionAsync(workspaceId, id, version, ct);
+        if (stored is null)
+        {
+            errors.Add(new("version", $"the sequence has no version {version}"));
+        }
+
+        var context = await store.PreviewContextAsync(workspaceId, id, request.ProspectId, request.MailboxId, ct);
+        if (context is null)
+        {
+            errors.Add(new("prospectId", "no such prospect in this workspace"));
+        }
+        else if (request.MailboxId is not null && context.Mailbox is null)
+        {
+            errors.Add(new("mailboxId", "no such mailbox in this workspace"));
+        }
+
+        var definition = stored is null ? null : SequenceParser.Deserialize(stored.Definition);
+        if (definition is not null && request.StepId is not null && definition.IndexOf(request.StepId) < 0)
+        {
+            errors.Add(new("stepId", $"version {version} has no step '{request.StepId}'"));
+        }
+
+        if (errors.Count > 0 || definition is null || context is null)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var steps = SequencePreviewer.Render(definition, context, request.StepId);
+        return TypedResults.Ok(new PreviewResponse(id, version, request.ProspectId, context.Mailbox?.Id, steps));
+    }
+}
+
+/// <summary>Renders steps with the live renderer and the same spintax key as live sends ("prospectId:stepId").</summary>
+internal static class SequencePreviewer
+{
+    public static IReadOnlyList<StepPreview> Render(SequenceDefinition definition, PreviewContext context, string? onlyStepId)
+    {
+        var p = context.Prospect;
+        var custom = CustomFields(p.CustomFields);
+        var model = new TemplateModel(p.Email, p.FirstName, p.LastName, p.Company, p.CompanyDomain, custom, context.Mailbox?.FromName ?? string.Empty)
+        {
+            ProspectId = p.Id,
+            Title = p.Title,
+            LinkedInUrl = p.LinkedinUrl,
+            Phone = p.Phone,
+            Country = p.Country,
+            OwnerName = p.OwnerName,
+            OwnerEmail = p.OwnerEmail,
+            SenderEmail = context.Mailbox?.FromAddress,
+            Signature = context.Mailbox?.Signature,
+        };
+        var facts = Facts(context, custom);
+
+        // Follow-ups without a subject reply in the thread of the first email: "Re: <its rendered subject>".
+        string? threadSubject = null;
+        if (definition.Steps.OfType<EmailStep>().FirstOrDefault() is { Subject: { } rootSubject } root)
+        {
+            threadSubject = TryRender(rootSubject, model, new RenderOptions(TemplateFormat.Text, SpinKey(p.Id, root.Id)), out _);
+        }
+
+        var result = new List<StepPreview>();
+        for (var i = 0; i < definition.Steps.Count; i++)
+        {
+            var step = definition.Steps[i];
+            if (onlyStepId is not null && step.Id != onlyStepId)
+            {
+                continue;
+            }
+
+            var errors = new List<PreviewError>();
+            var text = new RenderOptions(TemplateFormat.Text, SpinKey(p.Id, step.Id));
+            string? Render(string? source, string field, RenderOptions? options = null)
+            {
+                if (source is null)
+                {
+                    return null;
+                }
+
+                var output = TryRender(source, model, options ?? text, out var error);
+                if (error is not null)
+                {
+                    errors.Add(new(field, error));
+                }
+
+                return output;
+            }
+
+            var preview = new StepPreview(step.Id, step.Type);
+            switch (step)
+            {
+                case EmailStep email:
+                    var subject = Render(email.Subject, "subject");
+                    preview = preview with
+                    {
+                        Subject = email.Subject is null ? SequenceProgress.SubjectFor(null, threadSubject) : subject,
+                        TextBody = Render(email.Body, "body"),
+                        HtmlBody = Render(email.Body, "htmlBody", text with { Format = TemplateFormat.Html }),
+                    };
+                    break;
+                case WaitStep wait:
+                    preview = preview with { Wait = new WaitPreview(wait.Days, wait.Time.Hours, wait.Time.Minutes, wait.Time.Seconds, wait.BusinessDays) };
+                    break;
+                case LinkedInVisitStep visit:
+                    preview = preview with { Text = Render(visit.Instructions, "instructions") };
+                    break;
+                case LinkedInInviteStep invite:
+                    var note = Render(invite.Note, "note");
+                    if (note is not null && note.Length > LinkedInInviteStep.MaxNoteLength)
+                    {
+                        errors.Add(new("note", string.Create(CultureInfo.InvariantCulture,
+                            $"the note is {note.Length} characters once rendered; LinkedIn allows {LinkedInInviteStep.MaxNoteLength}")));
+                    }
+
+                    preview = preview with { Text = note };
+                    break;
+                case LinkedInMessageStep message:
+                    preview = preview with { Text = Render(message.Body, "body") };
+                    break;
+                case CallStep call:
+                    preview = preview with { Text = Render(call.Script, "script") };
+                    break;
+                case ManualTaskStep manual:
+                    preview = preview with { Title = Render(manual.Title, "title"), Text = Render(manual.Instructions, "instructions") };
+                    break;
+                case WebhookStep webhook:
+                    preview = preview with { Url = webhook.Url.ToString(), Payload = Render(webhook.Payload, "payload", text with { Format = TemplateFormat.Json }) };
+                    break;
+                case BranchStep branch:
+                    var holds = BranchEvaluator.Holds(branch.Condition, facts);
+                    var goesTo = holds ? branch.Then : branch.Else ?? (i + 1 < definition.Steps.Count ? definition.Steps[i + 1].Id : StepTargets.End);
+                    preview = preview with { Branch = new BranchPreview(Describe(branch.Condition), holds, goesTo) };
+                    break;
+            }
+
+            result.Add(errors.Count > 0 ? preview with { Errors = errors } : preview);
+        }
+
+        return result;
+    }
+
+    /// <summary>The spintax key live sends use too.</summary>
+    public static string SpinKey(Guid prospectId, string stepId) => $"{prospectId}:{stepId}";
+
+    private static string? TryRender(string source, TemplateModel model, RenderOptions options, out string? error)
+    {
+        try
+        {
+            error = null;
+            return TemplateRenderer.Render(source, model, options);
+        }
+        catch (TemplateException ex)
+        {
+            error = ex.Message;
+            return null;
+        }
+    }
+
+    private static Dictionary<string, string> CustomFields(string json)
+    {
+        var custom = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return custom;
+        }
+
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (property.Value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
+            {
+                custom[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            }
+        }
+
+        return custom;
+    }
+
+    private static EnrollmentFacts Facts(PreviewContext context, Dictionary<string, string> custom)
+    {
+        var p = context.Prospect;
+        var events = new HashSet<BranchEvent>();
+        foreach (var fact in context.EnrollmentFacts)
+        {
+            switch (fact)
+            {
+                case EnrollmentStates.Replied:
+                    events.Add(BranchEvent.Replied);
+                    break;
+                case "opened":
+                    events.Add(BranchEvent.Opened);
+                    break;
+                case "clicked":
+                    events.Add(BranchEvent.Clicked);
+                    break;
+                case "linkedin_connected":
+                    events.Add(BranchEvent.LinkedInConnected);
+                    break;
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(p.Email))
+        {
+            events.Add(BranchEvent.EmailFound);
+        }
+
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["first_name"] = p.FirstName,
+            ["last_name"] = p.LastName,
+            ["email"] = p.Email,
+            ["title"] = p.Title,
+            ["phone"] = p.Phone,
+            ["country"] = p.Country,
+            ["linkedin_url"] = p.LinkedinUrl,
+            ["company"] = p.Company,
+            ["company_domain"] = p.CompanyDomain,
+        };
+        foreach (var (name, value) in custom)
+        {
+            fields["custom." + name] = value;
+        }
+
+        return new EnrollmentFacts(events, fields);
+    }
+
+    private static string Describe(BranchCondition condition) => condition switch
+    {
+        EventCondition e => e.Event switch
+        {
+            BranchEvent.Replied => "replied",
+            BranchEvent.Opened => "opened",
+            BranchEvent.Clicked => "clicked",
+            BranchEvent.LinkedInConnected => "linkedin_connected",
+            _ => "email_found",
+        },
+        FieldCondition f => f.Operator switch
+        {
+            FieldOperator.Exists => $"{f.Field} exists",
+            FieldOperator.Missing => $"{f.Field} missing",
+            FieldOperator.Equals => $"{f.Field} equals '{f.Value}'",
+            FieldOperator.NotEquals => $"{f.Field} not_equals '{f.Value}'",
+            _ => $"{f.Field} contains '{f.Value}'",
+        },
+        _ => condition.ToString() ?? string.Empty,
+    };
+}
