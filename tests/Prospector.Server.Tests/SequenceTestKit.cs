@@ -20,9 +20,6 @@ internal static class SequenceTestKit
         return (await c.ExecuteScalarAsync<T>(sql, args))!;
     }
 
-    public static async Task<Guid> DefaultWorkspaceAsync(this ProspectorApp app)
-        => Guid.Parse((await app.ScalarAsync<object>("select id from workspaces order by created_at limit 1")).ToString()!);
-
     public static Task<JsonElement> PostJsonAsync(this HttpClient http, string url, object body, HttpStatusCode status)
         => http.PostAsJsonAsync(url, body).ExpectAsync(status);
 
