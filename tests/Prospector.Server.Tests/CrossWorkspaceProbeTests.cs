@@ -30,6 +30,16 @@ public partial class CrossWorkspaceProbeTests
             .GetProperty("enrolled")[0].GetProperty("enrollmentId").GetGuid(),
         ["/api/owners"] = async s => (await s.Client.PostAsJsonAsync("/api/owners", new { name = $"{s.Name} owner", email = $"{s.Name}.owner@example.com" })
             .ExpectAsync(HttpStatusCode.Created)).GetProperty("id").GetGuid(),
+        ["/api/audiences"] = async s => (await s.Client.PostAsJsonAsync("/api/audiences", new { name = $"{s.Name} audience" })
+            .ExpectAsync(HttpStatusCode.Created)).GetProperty("id").GetGuid(),
+        ["/api/imports"] = async s => (await s.Client.PostImportAsync($"email\n{s.Name}.imported@example.com\n")).GetProperty("id").GetGuid(),
+        // Tasks are made by the dispatcher; the probe app runs the API role only, so B's task is written directly.
+        ["/api/tasks"] = async s => await s.App.ScalarAsync<Guid>(
+            """
+            insert into tasks (id, workspace_id, enrollment_id, step_id, type, title, state, due_at, created_at)
+            select @id, workspace_id, id, 'probe-call', 'call', 'Call', 'open', @now, @now from enrollments where id = @enrollment
+            returning id
+            """, new { id = Guid.NewGuid(), enrollment = await s.IdOf("/api/enrollments"), now = DateTimeOffset.UtcNow }),
         ["/api/keys"] = async s => (await s.Client.PostAsJsonAsync("/api/keys", new { name = $"{s.Name} probe key", role = "viewer" })
             .ExpectAsync(HttpStatusCode.Created)).GetProperty("id").GetGuid(),
     };
@@ -40,6 +50,9 @@ public partial class CrossWorkspaceProbeTests
         ["POST /api/sequences/{id:guid}/enrollments"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") }, mailboxId = await a.IdOf("/api/mailboxes") },
         ["PUT /api/sequences/{id:guid}"] = _ => Task.FromResult<object>(ApiTestKit.SequenceBody()),
         ["POST /api/sequences/{id:guid}/migrations"] = _ => Task.FromResult<object>(new { fromVersion = 1 }),
+        ["PATCH /api/audiences/{id:guid}"] = _ => Task.FromResult<object>(new { name = "renamed by A" }),
+        ["POST /api/audiences/{id:guid}/members"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") } },
+        ["DELETE /api/audiences/{id:guid}/members"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") } },
         ["POST /api/sequences/{id:guid}/preview"] = async a => new { prospectId = await a.IdOf("/api/prospects") },
     };
 
@@ -48,9 +61,9 @@ public partial class CrossWorkspaceProbeTests
     {
         // API role only: no dispatcher changes B's enrollments while we compare snapshots.
         await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, new Dictionary<string, string?> { ["role"] = "api" });
-        var a = new Side("a", app.Client());
+        var a = new Side("a", app.Client(), app);
         var created = await a.Client.PostAsJsonAsync("/api/workspaces", new { name = "B" }).ExpectAsync(HttpStatusCode.Created);
-        var b = new Side("b", app.Client(created.GetProperty("adminKey").GetProperty("key").GetString()!));
+        var b = new Side("b", app.Client(created.GetProperty("adminKey").GetProperty("key").GetString()!), app);
         var bWorkspace = created.GetProperty("workspace").GetProperty("id").GetGuid();
 
         var routes = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -86,7 +99,7 @@ public partial class CrossWorkspaceProbeTests
             foreach (var method in methods)
             {
                 using var request = new HttpRequestMessage(new HttpMethod(method), url);
-                if (method is not ("GET" or "HEAD" or "DELETE"))
+                if (method is not ("GET" or "HEAD") && (method != "DELETE" || Bodies.ContainsKey($"{method} {template}")))
                 {
                     var body = Bodies.TryGetValue($"{method} {template}", out var make) ? await make(a) : new { };
                     request.Content = JsonContent.Create(body);
@@ -151,13 +164,15 @@ public partial class CrossWorkspaceProbeTests
     private static partial Regex Constraint();
 
     /// <summary>One workspace's client and the objects it made for the probes.</summary>
-    private sealed class Side(string name, HttpClient client)
+    private sealed class Side(string name, HttpClient client, ProspectorApp app)
     {
         private readonly Dictionary<string, Guid> _ids = new(StringComparer.Ordinal);
 
         public string Name => name;
 
         public HttpClient Client => client;
+
+        public ProspectorApp App => app;
 
         public IEnumerable<Guid> Created => _ids.Values;
 

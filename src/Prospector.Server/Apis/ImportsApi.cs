@@ -40,6 +40,7 @@ public static class ImportsApi
         var group = api.MapGroup("/imports").WithTags("Imports");
         group.MapPost("/", CreateAsync)
             .Accepts<string>("text/csv", "application/json", "application/x-ndjson")
+            .WithMetadata(new BodySizeLimit(((IEndpointRouteBuilder)api).ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value.MaxImportBodyBytes))
             .WithDescription("The raw body is the file. Query: audienceId or audienceName, ownerId, delimiter, map.<field>=<header>.");
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);

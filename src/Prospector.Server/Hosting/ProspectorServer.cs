@@ -160,6 +160,7 @@ public static class ProspectorServer
         var role = app.Services.GetRequiredService<RoleInfo>().Role;
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRouting();
         app.UseMiddleware<RequestSizeLimitMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
