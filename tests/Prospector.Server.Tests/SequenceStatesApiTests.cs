@@ -30,7 +30,7 @@ public class SequenceStatesApiTests
 
         Assert.Equal("archived", archived.GetProperty("state").GetString());
         var detail = await http.EnrollmentAsync(enrollment);
-        Assert.Equal(("completed", "sequence_archived"),
+        Assert.Equal(("stopped", "sequence_archived"),
             (detail.GetProperty("enrollment").GetProperty("state").GetString(), detail.GetProperty("enrollment").GetProperty("stopReason").GetString()));
         var events = detail.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()!).ToArray();
         Assert.Equal(["enrolled", "sequence_paused", "sequence_resumed", "sequence_archived"], events.Where(e => e is "enrolled" || e.StartsWith("sequence_", StringComparison.Ordinal)).ToArray());

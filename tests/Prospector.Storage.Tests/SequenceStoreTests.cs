@@ -55,13 +55,21 @@ public abstract class SequenceStoreTests(SqlDialect dialect) : StoreTestBase(dia
         Assert.Equal("active", (await Data.Sequences.ChangeStateAsync(s.WorkspaceId, id, SequenceTransition.Resume, TestData.T0, Ct)).Sequence!.State);
         Assert.Equal("active", (await Data.EnrollmentAsync(s)).State);
 
+        var task = Guid.NewGuid();
+        await Data.ExecuteAsync(
+            """
+            insert into tasks (id, workspace_id, enrollment_id, step_id, type, title, state, due_at, created_at)
+            values (@task, @workspaceId, @enrollmentId, 'call-1', 'call', 'Call', 'open', @at, @at)
+            """, new { task, workspaceId = s.WorkspaceId, enrollmentId = s.EnrollmentId, at = TestData.T0 });
+
         var (outcome, archived) = await Data.Sequences.ChangeStateAsync(s.WorkspaceId, id, SequenceTransition.Archive, TestData.T0.AddHours(1), Ct);
 
         Assert.Equal((SequenceChange.Done, "archived"), (outcome, archived!.State));
         var enrollment = await Data.EnrollmentAsync(s);
-        Assert.Equal(("completed", "sequence_archived", (DateTimeOffset?)null), (enrollment.State, enrollment.StopReason, enrollment.NextDueAt));
+        Assert.Equal(("stopped", "sequence_archived", (DateTimeOffset?)null), (enrollment.State, enrollment.StopReason, enrollment.NextDueAt));
         Assert.Equal(["enrolled", "sequence_paused", "sequence_resumed", "sequence_archived"],
             (await Data.Enrollments.EventsAsync(s.EnrollmentId, Ct)).Select(e => e.Type).ToArray());
+        Assert.Equal("skipped", await Data.ScalarAsync<string>("select state from tasks where id = @task", new { task }));
         foreach (var transition in Enum.GetValues<SequenceTransition>())
         {
             Assert.Equal(SequenceChange.Conflict, (await Data.Sequences.ChangeStateAsync(s.WorkspaceId, id, transition, TestData.T0, Ct)).Outcome);

@@ -80,7 +80,7 @@ public sealed class SequenceStore(Database db)
 
     /// <summary>
     /// Pause (active → paused), resume (paused → active) or archive (active|paused → archived, final). Every running
-    /// enrollment gets an event; archiving also ends them: state <c>completed</c>, stop reason <c>sequence_archived</c>.
+    /// enrollment gets an event; archiving also ends them: state <c>stopped</c>, stop reason <c>sequence_archived</c>, open tasks skipped.
     /// </summary>
     public async Task<(SequenceChange Outcome, SequenceRow? Sequence)> ChangeStateAsync(
         Guid workspaceId, Guid id, SequenceTransition transition, DateTimeOffset now, CancellationToken ct)
@@ -106,7 +106,7 @@ public sealed class SequenceStore(Database db)
 
         await c.ExecuteAsync(new CommandDefinition(
             "update sequences set state = @to, updated_at = @now where id = @id", new { id, to, now }, tx, cancellationToken: ct));
-        var running = new { id, eventType, now, active = EnrollmentStates.Active, paused = EnrollmentStates.Paused, completed = EnrollmentStates.Completed };
+        var running = new { id, eventType, now, active = EnrollmentStates.Active, paused = EnrollmentStates.Paused, completed = EnrollmentStates.Stopped };
         if (transition != SequenceTransition.Archive)
         {
             await c.ExecuteAsync(new CommandDefinition(
@@ -133,6 +133,11 @@ public sealed class SequenceStore(Database db)
                 update enrollments set state = @completed, stop_reason = @eventType, next_due_at = null, updated_at = @now
                 where sequence_id = @id and state in (@active, @paused);
                 """), running, tx, cancellationToken: ct));
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                update tasks set state = 'skipped', outcome = @eventType, completed_at = @now
+                where state = 'open' and enrollment_id in (select id from enrollments where sequence_id = @id)
+                """, running, tx, cancellationToken: ct));
         }
 
         var updated = await LockAsync(c, tx, workspaceId, id, ct);
