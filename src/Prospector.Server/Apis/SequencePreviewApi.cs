@@ -123,20 +123,11 @@ internal static class SequencePreviewer
     public static IReadOnlyList<StepPreview> Render(SequenceDefinition definition, PreviewContext context, string? onlyStepId)
     {
         var p = context.Prospect;
-        var custom = CustomFields(p.CustomFields);
-        var model = new TemplateModel(p.Email, p.FirstName, p.LastName, p.Company, p.CompanyDomain, custom, context.Mailbox?.FromName ?? string.Empty)
-        {
-            ProspectId = p.Id,
-            Title = p.Title,
-            LinkedInUrl = p.LinkedinUrl,
-            Phone = p.Phone,
-            Country = p.Country,
-            OwnerName = p.OwnerName,
-            OwnerEmail = p.OwnerEmail,
-            SenderEmail = context.Mailbox?.FromAddress,
-            Signature = context.Mailbox?.Signature,
-        };
-        var facts = Facts(context, custom);
+        var prospect = new ProspectSnapshot(
+            p.Id, p.Email, p.FirstName, p.LastName, p.Title, p.LinkedinUrl, p.Phone, p.Country, p.Company, p.CompanyDomain,
+            StepInputs.ParseCustom(p.CustomFields), p.OwnerName, p.OwnerEmail);
+        var model = StepInputs.Model(prospect, new SenderSnapshot(context.Mailbox?.FromName ?? string.Empty, context.Mailbox?.FromAddress, context.Mailbox?.Signature));
+        var facts = StepInputs.Facts(prospect, context.EnrollmentFacts);
 
         // Follow-ups without a subject reply in the thread of the first email: "Re: <its rendered subject>".
         string? threadSubject = null;
@@ -226,7 +217,7 @@ internal static class SequencePreviewer
     }
 
     /// <summary>The spintax key live sends use too.</summary>
-    public static string SpinKey(Guid prospectId, string stepId) => $"{prospectId}:{stepId}";
+    public static string SpinKey(Guid prospectId, string stepId) => StepInputs.SpinKey(prospectId, stepId);
 
     private static string? TryRender(string source, TemplateModel model, RenderOptions options, out string? error)
     {
@@ -240,74 +231,6 @@ internal static class SequencePreviewer
             error = ex.Message;
             return null;
         }
-    }
-
-    private static Dictionary<string, string> CustomFields(string json)
-    {
-        var custom = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var document = JsonDocument.Parse(string.IsNullOrWhiteSpace(json) ? "{}" : json);
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            return custom;
-        }
-
-        foreach (var property in document.RootElement.EnumerateObject())
-        {
-            if (property.Value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
-            {
-                custom[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
-            }
-        }
-
-        return custom;
-    }
-
-    private static EnrollmentFacts Facts(PreviewContext context, Dictionary<string, string> custom)
-    {
-        var p = context.Prospect;
-        var events = new HashSet<BranchEvent>();
-        foreach (var fact in context.EnrollmentFacts)
-        {
-            switch (fact)
-            {
-                case EnrollmentStates.Replied:
-                    events.Add(BranchEvent.Replied);
-                    break;
-                case "opened":
-                    events.Add(BranchEvent.Opened);
-                    break;
-                case "clicked":
-                    events.Add(BranchEvent.Clicked);
-                    break;
-                case "linkedin_connected":
-                    events.Add(BranchEvent.LinkedInConnected);
-                    break;
-            }
-        }
-
-        if (!string.IsNullOrWhiteSpace(p.Email))
-        {
-            events.Add(BranchEvent.EmailFound);
-        }
-
-        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["first_name"] = p.FirstName,
-            ["last_name"] = p.LastName,
-            ["email"] = p.Email,
-            ["title"] = p.Title,
-            ["phone"] = p.Phone,
-            ["country"] = p.Country,
-            ["linkedin_url"] = p.LinkedinUrl,
-            ["company"] = p.Company,
-            ["company_domain"] = p.CompanyDomain,
-        };
-        foreach (var (name, value) in custom)
-        {
-            fields["custom." + name] = value;
-        }
-
-        return new EnrollmentFacts(events, fields);
     }
 
     private static string Describe(BranchCondition condition) => condition switch

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Prospector.Core.Sequences;
 using Prospector.Core.Templates;
 using Prospector.Storage.Stores;
@@ -8,67 +7,18 @@ namespace Prospector.Server.Engine;
 /// <summary>What a step runs with: the template model, the facts branches test, and the progression that records branches.</summary>
 internal static class StepContext
 {
-    /// <summary>The event types (as stored in enrollment_events) that branch conditions test.</summary>
-    private static readonly Dictionary<string, BranchEvent> FactEvents = new(StringComparer.Ordinal)
-    {
-        ["replied"] = BranchEvent.Replied,
-        ["opened"] = BranchEvent.Opened,
-        ["clicked"] = BranchEvent.Clicked,
-        ["linkedin_connected"] = BranchEvent.LinkedInConnected,
-    };
-
-    public static TemplateModel Model(DispatchWork work) => new(
-        work.Email, work.FirstName, work.LastName, work.Company, work.CompanyDomain, Custom(work), work.FromName)
-    {
-        ProspectId = work.ProspectId,
-        Title = work.Title,
-        LinkedInUrl = work.LinkedInUrl,
-        Phone = work.Phone,
-        Country = work.Country,
-        OwnerName = work.OwnerName,
-        OwnerEmail = work.OwnerEmail,
-        SenderEmail = work.FromAddress,
-        Signature = work.Signature,
-    };
+    public static TemplateModel Model(DispatchWork work)
+        => StepInputs.Model(Prospect(work), new SenderSnapshot(work.FromName, work.FromAddress, work.Signature));
 
     /// <summary>Plain-text rendering with spintax seeded by prospect and step, so a re-run renders the same text.</summary>
-    public static RenderOptions Text(DispatchWork work, SequenceStep step) => new(TemplateFormat.Text, $"{work.ProspectId}:{step.Id}");
+    public static RenderOptions Text(DispatchWork work, SequenceStep step) => new(TemplateFormat.Text, StepInputs.SpinKey(work.ProspectId, step.Id));
 
     public static EnrollmentFacts Facts(DispatchWork work, IReadOnlySet<string> eventTypes, params BranchEvent[] extra)
-    {
-        var events = new HashSet<BranchEvent>(extra);
-        foreach (var type in eventTypes)
-        {
-            if (FactEvents.TryGetValue(type, out var e))
-            {
-                events.Add(e);
-            }
-        }
+        => StepInputs.Facts(Prospect(work), eventTypes, extra);
 
-        if (!string.IsNullOrWhiteSpace(work.Email))
-        {
-            events.Add(BranchEvent.EmailFound);
-        }
-
-        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["first_name"] = work.FirstName,
-            ["last_name"] = work.LastName,
-            ["email"] = work.Email,
-            ["title"] = work.Title,
-            ["company"] = work.Company,
-            ["company_domain"] = work.CompanyDomain,
-            ["country"] = work.Country,
-            ["phone"] = work.Phone,
-            ["linkedin_url"] = work.LinkedInUrl,
-        };
-        foreach (var (name, value) in Custom(work))
-        {
-            fields["custom." + name] = value;
-        }
-
-        return new EnrollmentFacts(events, fields);
-    }
+    private static ProspectSnapshot Prospect(DispatchWork work) => new(
+        work.ProspectId, work.Email, work.FirstName, work.LastName, work.Title, work.LinkedInUrl, work.Phone, work.Country,
+        work.Company, work.CompanyDomain, StepInputs.ParseCustom(work.CustomFields), work.OwnerName, work.OwnerEmail);
 
     /// <summary>
     /// <see cref="SequenceProgress.Next"/> from <paramref name="fromIndex"/>, plus a description of every branch it takes
@@ -109,7 +59,4 @@ internal static class StepContext
 
         return string.IsNullOrWhiteSpace(work.Company) ? name : $"{name} ({work.Company.Trim()})";
     }
-
-    private static Dictionary<string, string> Custom(DispatchWork work)
-        => JsonSerializer.Deserialize<Dictionary<string, string>>(work.CustomFields) ?? [];
 }
