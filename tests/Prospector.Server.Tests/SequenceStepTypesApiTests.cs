@@ -85,14 +85,8 @@ public class SequenceStepTypesApiTests
     {
         await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres);
         var http = app.Client();
-        // The walkthrough's sequence, verbatim.
-        const string body = """
-            {"name":"Q4 outreach","steps":[
-              {"id":"intro","type":"email","subject":"Idea for {{ company }}","body":"Hi {{ first_name }}, worth a chat?"},
-              {"id":"pause","type":"wait","days":3},
-              {"id":"check","type":"branch","if":{"field":"company_domain","operator":"exists"},"then":"bump","else":"end"},
-              {"id":"bump","type":"email","body":"Hi {{ first_name | default: \"there\" }}, bumping this up."}]}
-            """;
+        // The walkthrough's sequence, read from README.md: the body curl sends there is exactly what is posted here.
+        var body = ReadmeSequenceBody();
         var sequence = (await http.PostRawAsync("/api/sequences", body).ExpectAsync(HttpStatusCode.Created)).GetProperty("id").GetGuid();
         var prospect = await ImportAsync(http, "ada@acme.example", "Ada", []);
 
@@ -100,8 +94,32 @@ public class SequenceStepTypesApiTests
 
         var steps = preview.GetProperty("steps").EnumerateArray().ToArray();
         Assert.Equal("Idea for Acme", steps[0].GetProperty("subject").GetString());
-        Assert.Equal("bump", steps[2].GetProperty("branch").GetProperty("goesTo").GetString());
-        Assert.Equal(("Re: Idea for Acme", "Hi Ada, bumping this up."), (steps[3].GetProperty("subject").GetString(), steps[3].GetProperty("textBody").GetString()));
+        Assert.Matches("^(Hi|Hello) Ada, worth a chat\\?$", steps[0].GetProperty("textBody").GetString());
+        Assert.Equal("Hi Ada, I wrote to you about Acme.", steps[2].GetProperty("text").GetString());
+        Assert.Equal("call", steps[4].GetProperty("branch").GetProperty("goesTo").GetString());
+        Assert.Equal("Ask Ada about Acme outbound.", steps[6].GetProperty("text").GetString());
+        Assert.Equal(("Re: Idea for Acme", "Hi Ada, bumping this up."), (steps[7].GetProperty("subject").GetString(), steps[7].GetProperty("textBody").GetString()));
+
+        // Spintax is resolved the same way on every render.
+        var again = await http.PostJsonAsync($"/api/sequences/{sequence}/preview", new { prospectId = prospect }, HttpStatusCode.OK);
+        Assert.Equal(steps[0].GetProperty("textBody").GetString(), again.GetProperty("steps")[0].GetProperty("textBody").GetString());
+    }
+
+    private static string ReadmeSequenceBody()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var readme = Path.Combine(dir.FullName, "README.md");
+            if (File.Exists(readme) && File.Exists(Path.Combine(dir.FullName, "Prospector.sln")))
+            {
+                var match = System.Text.RegularExpressions.Regex.Match(
+                    File.ReadAllText(readme), "/api/sequences -d '(\\{\"name\":\"Q4 outreach\".*?\\})'", System.Text.RegularExpressions.RegexOptions.Singleline);
+                Assert.True(match.Success, "README.md has no Q4 outreach sequence");
+                return match.Groups[1].Value;
+            }
+        }
+
+        throw new InvalidOperationException("README.md not found above the test binaries");
     }
 
     [Fact]
