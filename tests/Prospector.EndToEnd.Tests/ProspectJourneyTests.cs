@@ -48,6 +48,16 @@ public sealed class ProspectJourneyTests(ITestOutputHelper output)
             smtp = new { host = smtpHost, port = smtpPort, security = "none" },
             imap = new { host = imapHost, port = imapPort, security = "none", username = sender, password = TestServices.MailPassword },
         }));
+        // Prospects first: the sequence's {{ custom.run }} is checked against the workspace's known custom fields.
+        var imported = await Read(http.PostAsJsonAsync("/api/prospects", new
+        {
+            prospects = new[]
+            {
+                new { email = a, firstName = "Ada", lastName = "Able", company = "Acme", companyDomain = "acme.example", timeZone = "Europe/Paris", title = "VP Sales", customFields = new Dictionary<string, string> { ["run"] = tag } },
+                new { email = b, firstName = "Bob", lastName = "Bounce", company = "Bogus", companyDomain = "bogus.example", timeZone = "America/New_York", title = "CTO", customFields = new Dictionary<string, string> { ["run"] = tag } },
+                new { email = c, firstName = "Cy", lastName = "Calm", company = "Calm Co", companyDomain = "calm.example", timeZone = "Asia/Tokyo", title = "Engineer", customFields = new Dictionary<string, string> { ["run"] = tag } },
+            },
+        }));
         var sequence = await Read(http.PostAsJsonAsync("/api/sequences", new
         {
             name = "Skeleton " + tag,
@@ -56,15 +66,6 @@ public sealed class ProspectJourneyTests(ITestOutputHelper output)
                 new { id = "intro", type = "email", subject = "Idea for {{ company }} [{{ custom.run }}]", body = "Hi {{ first_name }},\n\nWorth a chat?\n\n{{ sender_name }}" },
                 new { id = "pause", type = "wait", seconds = (int)Wait.TotalSeconds },
                 new { id = "bump", type = "email", body = "Hi {{ first_name | default: 'there' }}, bumping this up." },
-            },
-        }));
-        var imported = await Read(http.PostAsJsonAsync("/api/prospects", new
-        {
-            prospects = new[]
-            {
-                new { email = a, firstName = "Ada", lastName = "Able", company = "Acme", companyDomain = "acme.example", timeZone = "Europe/Paris", customFields = new Dictionary<string, string> { ["run"] = tag, ["title"] = "VP Sales" } },
-                new { email = b, firstName = "Bob", lastName = "Bounce", company = "Bogus", companyDomain = "bogus.example", timeZone = "America/New_York", customFields = new Dictionary<string, string> { ["run"] = tag, ["title"] = "CTO" } },
-                new { email = c, firstName = "Cy", lastName = "Calm", company = "Calm Co", companyDomain = "calm.example", timeZone = "Asia/Tokyo", customFields = new Dictionary<string, string> { ["run"] = tag, ["title"] = "Engineer" } },
             },
         }));
         var prospectIds = imported.GetProperty("ids").EnumerateArray().Select(e => e.GetGuid()).ToArray();

@@ -8,7 +8,12 @@ using Xunit.Abstractions;
 
 namespace Prospector.Server.Tests;
 
+/// <summary>Memory is sampled process-wide, so the load test runs alone, after the parallel test classes.</summary>
+[CollectionDefinition(nameof(LoadCollection), DisableParallelization = true)]
+public sealed class LoadCollection;
+
 [Trait("Category", "Load")]
+[Collection(nameof(LoadCollection))]
 public class ImportLoadTests(ITestOutputHelper output)
 {
     private const int Rows = 100_000;

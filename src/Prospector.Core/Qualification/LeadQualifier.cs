@@ -7,7 +7,7 @@ namespace Prospector.Core.Qualification;
 /// <param name="ReplyText">The visible reply text (quotes removed).</param>
 /// <param name="Email">The prospect's address (for the free-mail check only).</param>
 /// <param name="CompanyDomain">The prospect's company domain, if known.</param>
-/// <param name="Title">The prospect's job title, if known (custom field "title").</param>
+/// <param name="Title">The prospect's job title, if known.</param>
 public sealed record QualificationInput(InboundKind Kind, string? ReplyText, string Email, string? CompanyDomain, string? Title);
 
 /// <summary>One rule that fired, with the points it gave (negative for a penalty).</summary>

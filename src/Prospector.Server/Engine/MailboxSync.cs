@@ -49,9 +49,10 @@ public sealed class MailboxSync(
             (string, string)? crmEvent = null;
             if (classification.Kind == InboundKind.HumanReply && match is not null)
             {
-                var custom = JsonSerializer.Deserialize<Dictionary<string, string>>(match.CustomFields) ?? [];
+                // The prospect's title, or a "title" custom field from older imports.
+                var title = match.Title ?? Prospector.Core.Sequences.StepInputs.ParseCustom(match.CustomFields).GetValueOrDefault("title");
                 var result = LeadQualifier.Evaluate(
-                    new QualificationInput(classification.Kind, classification.ReplyText, match.Email, match.CompanyDomain, custom.GetValueOrDefault("title")),
+                    new QualificationInput(classification.Kind, classification.ReplyText, match.Email, match.CompanyDomain, title),
                     crmOptions.Value.QualificationThreshold);
                 qualification = (result.Score, result.Qualified, JsonSerializer.Serialize(result.Reasons, JsonDefaults.Web));
                 if (result.Qualified && connected)

@@ -16,6 +16,7 @@ public sealed class MatchedEnrollment
     public string? LastName { get; init; }
     public string? Company { get; init; }
     public string? CompanyDomain { get; init; }
+    public string? Title { get; init; }
     public string CustomFields { get; init; } = "{}";
     public Guid SequenceId { get; init; }
     public string SequenceName { get; init; } = "";
@@ -73,7 +74,7 @@ public sealed class InboundStore(Database db)
         return await c.QueryFirstOrDefaultAsync<MatchedEnrollment>(new CommandDefinition(
             """
             select e.id as enrollment_id, e.workspace_id, e.state, p.id as prospect_id, p.email, p.first_name, p.last_name, p.company,
-                   p.company_domain, p.custom_fields, s.id as sequence_id, s.name as sequence_name
+                   p.company_domain, p.title, p.custom_fields, s.id as sequence_id, s.name as sequence_name
             from enrollments e join prospects p on p.id = e.prospect_id join sequences s on s.id = e.sequence_id
             where e.id = @enrollmentId
             """, new { enrollmentId }, cancellationToken: ct));
