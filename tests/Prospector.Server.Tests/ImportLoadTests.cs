@@ -18,17 +18,16 @@ public class ImportLoadTests(ITestOutputHelper output)
 {
     private const int Rows = 100_000;
     private const int BadEvery = 10_000; // 10 rows with an invalid email
-    private const long HeapBoundBytes = 200L * 1024 * 1024;
-    private const long LiveHeapBoundBytes = 100L * 1024 * 1024;
+    private const long LiveGrowthBoundBytes = 48L * 1024 * 1024;
     private const int MaxSeconds = 150;
 
     /// <summary>
-    /// 100k rows (~10 MB) posted as a stream from a file, imported on PostgreSQL, memory sampled every 20 ms.
-    /// Two bounds. The heap after each GC (what survives: the host's own ~30-50 MB of ASP.NET Core, Hangfire and Npgsql,
-    /// plus one 1 MB chunk, one 1,000-row batch and Npgsql's buffers) must stay under 100 MB. GC.GetTotalMemory(false)
-    /// also counts garbage not yet collected (the gen0 budget is tens of MB on this machine, and each 1 MB chunk read or
-    /// written is a large-object allocation that waits for a gen2 GC), so its peak gets a 200 MB bound. Buffering the file
-    /// instead takes 20 MB of UTF-16 text plus 100k parsed rows of ~1.5 KB each: well above both.
+    /// 100k rows (~10 MB) posted as a stream from a file, imported on PostgreSQL. Every 250 ms the sampler forces a full
+    /// GC and reads what is really live; the growth over the baseline taken before the upload must stay under 48 MB
+    /// (one 1 MB chunk, one 1,000-row batch, Npgsql's and Kestrel's buffers, Hangfire's state). Buffering the file instead
+    /// takes 20 MB of UTF-16 text plus 100k parsed rows of ~1.5 KB each (~150 MB). The baseline is taken in this process
+    /// after whatever ran before (the collection runs alone), so only the growth is bounded. The peak without forced
+    /// collections (garbage included) and the working set are reported, not asserted.
     /// </summary>
     [Fact]
     public async Task Import_Streams100kRowsWithBoundedMemory_WhenPostedFromAFile()
@@ -43,18 +42,22 @@ public class ImportLoadTests(ITestOutputHelper output)
             GC.Collect();
             GC.WaitForPendingFinalizers();
             var baseline = GC.GetTotalMemory(true);
-            long peakHeap = baseline, peakWorkingSet = 0, peakLiveHeap = 0;
+            long peakHeap = baseline, peakWorkingSet = 0, peakLive = baseline;
             using var stop = new CancellationTokenSource();
             var sampler = Task.Run(async () =>
             {
                 using var process = Process.GetCurrentProcess();
-                while (!stop.IsCancellationRequested)
+                for (var tick = 0; !stop.IsCancellationRequested; tick++)
                 {
                     peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(false));
-                    peakLiveHeap = Math.Max(peakLiveHeap, GC.GetGCMemoryInfo().HeapSizeBytes);
+                    if (tick % 10 == 0)
+                    {
+                        peakLive = Math.Max(peakLive, GC.GetTotalMemory(forceFullCollection: true));
+                    }
+
                     process.Refresh();
                     peakWorkingSet = Math.Max(peakWorkingSet, process.WorkingSet64);
-                    await Task.Delay(20, CancellationToken.None);
+                    await Task.Delay(25, CancellationToken.None);
                 }
             });
 
@@ -100,8 +103,8 @@ public class ImportLoadTests(ITestOutputHelper output)
 
             output.WriteLine($"file: {new FileInfo(path).Length / 1024.0 / 1024.0:F1} MB, {Rows} rows");
             output.WriteLine($"upload (202): {uploadSeconds:F1} s; total until completed: {seconds:F1} s; {Rows / seconds:F0} rows/s end to end");
-            output.WriteLine($"managed heap: baseline {baseline / 1048576.0:F1} MB, peak {peakHeap / 1048576.0:F1} MB (bound {HeapBoundBytes / 1048576} MB)");
-            output.WriteLine($"heap after GC (live + fragmentation) peak: {peakLiveHeap / 1048576.0:F1} MB (bound {LiveHeapBoundBytes / 1048576} MB)");
+            output.WriteLine($"live managed memory (forced full GC every 250 ms): baseline {baseline / 1048576.0:F1} MB, peak {peakLive / 1048576.0:F1} MB, growth {(peakLive - baseline) / 1048576.0:F1} MB (bound {LiveGrowthBoundBytes / 1048576} MB)");
+            output.WriteLine($"managed heap incl. garbage, peak: {peakHeap / 1048576.0:F1} MB");
             output.WriteLine($"process working set peak: {peakWorkingSet / 1048576.0:F1} MB");
             output.WriteLine($"final: {import}");
             Assert.Equal("completed", import.GetProperty("state").GetString());
@@ -111,8 +114,7 @@ public class ImportLoadTests(ITestOutputHelper output)
             Assert.All(errors, e => Assert.Equal("email", e.Field));
             Assert.True(sawProgress, "never saw the import running with rows_total counted and rows still to do");
 
-            Assert.True(peakLiveHeap < LiveHeapBoundBytes, $"heap after GC peaked at {peakLiveHeap / 1048576.0:F1} MB");
-            Assert.True(peakHeap < HeapBoundBytes, $"managed heap peaked at {peakHeap / 1048576.0:F1} MB");
+            Assert.True(peakLive - baseline < LiveGrowthBoundBytes, $"live memory grew by {(peakLive - baseline) / 1048576.0:F1} MB during the import");
             Assert.True(seconds < MaxSeconds, $"import took {seconds:F0} s");
         }
         finally
