@@ -174,6 +174,33 @@ public class ImportsApiTests
     }
 
     [Fact]
+    public async Task ImportJob_MarksTheImportFailed_WhenTheLastAttemptHitsAnUnexpectedError()
+    {
+        // API role only: the job is enqueued but no Hangfire server here runs it, so the test plays Hangfire's retries.
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, ImportTestKit.QuietJobs(new Dictionary<string, string?> { ["role"] = "api" }));
+        var http = app.Client();
+        var id = (await http.PostImportAsync("email\nok@acme.example\n")).GetProperty("id").GetGuid();
+        await using (var c = await app.Database.Database.OpenAsync())
+        {
+            await c.ExecuteAsync("update imports set options = 'not json' where id = @id", new { id }); // an error no import rule expects
+        }
+
+        var job = app.Services.GetRequiredService<ImportJob>();
+        for (var attempt = 1; attempt < ImportJob.MaxAttempts; attempt++)
+        {
+            await Assert.ThrowsAnyAsync<System.Text.Json.JsonException>(() => job.RunAsync(id, CancellationToken.None));
+            Assert.Equal("running", (await http.GetAsync($"/api/imports/{id}").ExpectAsync(HttpStatusCode.OK)).GetProperty("state").GetString());
+        }
+
+        await job.RunAsync(id, CancellationToken.None); // the last attempt: no throw, the import says what happened
+        await job.RunAsync(id, CancellationToken.None); // a late redelivery changes nothing
+
+        var import = await http.GetAsync($"/api/imports/{id}").ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("failed", import.GetProperty("state").GetString());
+        Assert.Contains($"after {ImportJob.MaxAttempts} attempts", import.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ImportJob_CountsEveryRowOnce_WhenRunTwiceConcurrentlyAndAgainAfterwards()
     {
         // API role only: the job is enqueued but no Hangfire server here runs it, so the test runs it by hand.

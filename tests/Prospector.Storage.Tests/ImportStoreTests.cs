@@ -40,7 +40,7 @@ public abstract class ImportStoreTests(SqlDialect dialect) : StoreTestBase(diale
     {
         var ws = await Data.WorkspaceAsync();
         var (store, import) = await QueuedImportAsync(ws, [1]);
-        Assert.True(await store.StartAsync(import.Id, TestData.T0, Ct));
+        Assert.Equal(1, await store.StartAsync(import.Id, TestData.T0, Ct));
         ImportBatchRow[] batch =
         [
             new(2, TestData.Input("a@acme.test"), []),
@@ -58,7 +58,7 @@ public abstract class ImportStoreTests(SqlDialect dialect) : StoreTestBase(diale
         Assert.Equal(1, (await Data.Audiences.GetAsync(ws, after.AudienceId!.Value, Ct))!.Members);
 
         await store.FinishAsync(import.Id, null, TestData.T0, Ct);
-        Assert.False(await store.StartAsync(import.Id, TestData.T0, Ct));
+        Assert.Null(await store.StartAsync(import.Id, TestData.T0, Ct));
         Assert.Equal("completed", (await store.GetAsync(ws, import.Id, Ct))!.State);
         await using var upload = store.OpenUpload(import.Id);
         Assert.Equal(0, await upload.ReadAsync(new byte[10]));

@@ -21,20 +21,24 @@ public sealed class ImportJob(ImportStore imports, TimeProvider clock, ILogger<I
     /// <summary>Records per transaction.</summary>
     public const int BatchSize = 1000;
 
+    /// <summary>Runs (first run and Hangfire retries) before an unexpected error marks the import failed.</summary>
+    public const int MaxAttempts = 4;
+
     /// <summary>Imports the upload.</summary>
-    [AutomaticRetry(Attempts = 3)]
+    [AutomaticRetry(Attempts = MaxAttempts - 1)]
     public async Task RunAsync(Guid importId, CancellationToken ct)
     {
         var import = await imports.LoadAsync(importId, ct);
-        if (import is null || !await imports.StartAsync(importId, clock.GetUtcNow(), ct))
+        var attempt = import is null ? null : await imports.StartAsync(importId, clock.GetUtcNow(), ct);
+        if (import is null || attempt is null)
         {
             return; // finished already (a duplicate delivery), or discarded
         }
 
-        var format = Enum.Parse<ImportFormat>(import.Format, ignoreCase: true);
-        var options = (JsonSerializer.Deserialize<ImportOptionsDocument>(import.Options) ?? new ImportOptionsDocument(null, null)).ToReadOptions();
         try
         {
+            var format = Enum.Parse<ImportFormat>(import.Format, ignoreCase: true);
+            var options = (JsonSerializer.Deserialize<ImportOptionsDocument>(import.Options) ?? new ImportOptionsDocument(null, null)).ToReadOptions();
             if (import.RowsTotal is null)
             {
                 var total = 0;
@@ -60,6 +64,15 @@ public sealed class ImportJob(ImportStore imports, TimeProvider clock, ILogger<I
         {
             await imports.FinishAsync(importId, ex.Message, clock.GetUtcNow(), ct);
             logger.LogInformation("Import {ImportId} failed: {Reason}", importId, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && attempt >= MaxAttempts)
+        {
+            // The last attempt: say so on the import instead of leaving it "running" once Hangfire stops retrying.
+            // Rows committed so far stay imported.
+            logger.LogError(ex, "Import {ImportId} failed after {Attempts} attempts", importId, attempt);
+            await imports.FinishAsync(
+                importId, $"stopped by an unexpected error after {attempt} attempts ({ex.GetType().Name}); rows imported so far are kept",
+                clock.GetUtcNow(), ct);
         }
     }
 

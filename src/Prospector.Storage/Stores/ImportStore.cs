@@ -104,15 +104,20 @@ public sealed class ImportStore(Database db, ProspectStore prospects, AudienceSt
             $"select {Columns} from imports where id = @importId", new { importId }, cancellationToken: ct));
     }
 
-    /// <summary>Marks a queued (or interrupted running) import running; false when it is finished or unknown.</summary>
-    public async Task<bool> StartAsync(Guid importId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Marks a queued (or interrupted running) import running and counts the attempt; returns the attempt number, or
+    /// null when the import is finished or unknown.
+    /// </summary>
+    public async Task<int?> StartAsync(Guid importId, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        return await c.ExecuteAsync(new CommandDefinition(
+        var attempts = await c.QueryFirstOrDefaultAsync<long?>(new CommandDefinition(
             """
-            update imports set state = 'running', started_at = coalesce(started_at, @now), updated_at = @now
+            update imports set state = 'running', attempts = attempts + 1, started_at = coalesce(started_at, @now), updated_at = @now
             where id = @importId and state in ('queued', 'running')
-            """, new { importId, now }, cancellationToken: ct)) == 1;
+            returning attempts
+            """, new { importId, now }, cancellationToken: ct));
+        return attempts is null ? null : (int)attempts.Value;
     }
 
     /// <summary>Records the number of data records once counted.</summary>
