@@ -33,6 +33,14 @@ public sealed class Database : IAsyncDisposable
     /// <summary>Which SQL dialect to speak.</summary>
     public SqlDialect Dialect { get; }
 
+    /// <summary>True when <paramref name="exception"/> is a unique constraint violation (PostgreSQL 23505, SQLite CONSTRAINT_UNIQUE/PRIMARYKEY).</summary>
+    public static bool IsUniqueViolation(DbException exception) => exception switch
+    {
+        PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode is 2067 or 1555,
+        _ => false,
+    };
+
     /// <summary>A PostgreSQL database.</summary>
     public static Database ForPostgres(string connectionString)
         => new(SqlDialect.Postgres, NpgsqlDataSource.Create(connectionString), null);

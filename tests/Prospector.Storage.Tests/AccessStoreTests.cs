@@ -33,6 +33,20 @@ public abstract class AccessStoreTests(SqlDialect dialect) : StoreTestBase(diale
     }
 
     [Fact]
+    public async Task IsUniqueViolation_RecognisesThisDialectsUniqueError_AndNotOthers()
+    {
+        var ws = await Data.WorkspaceAsync();
+        const string insert = "insert into companies (id, workspace_id, domain, created_at, updated_at) values (@id, @ws, 'acme.example', @at, @at)";
+        await Data.ExecuteAsync(insert, new { id = Guid.NewGuid(), ws, at = TestData.T0 });
+
+        var duplicate = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => Data.ExecuteAsync(insert, new { id = Guid.NewGuid(), ws, at = TestData.T0 }));
+        var missingParent = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => Data.ExecuteAsync(insert, new { id = Guid.NewGuid(), ws = Guid.NewGuid(), at = TestData.T0 }));
+
+        Assert.True(Database.IsUniqueViolation(duplicate));
+        Assert.False(Database.IsUniqueViolation(missingParent));
+    }
+
+    [Fact]
     public async Task GetSettingsAsync_ReturnsDefaults_ThenWhatUpdateStored()
     {
         var ws = await Data.WorkspaceAsync();

@@ -63,6 +63,19 @@ public sealed class OwnerStore(Database db)
     public async Task<bool> UpdateAsync(Guid workspaceId, Guid id, string name, string? email, DateTimeOffset now, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
+        try
+        {
+            return await UpdateRowAsync(c, workspaceId, id, name, email, now, ct);
+        }
+        catch (System.Data.Common.DbException ex) when (Database.IsUniqueViolation(ex))
+        {
+            return false; // a concurrent update took the email between the check and the write
+        }
+    }
+
+    private static async Task<bool> UpdateRowAsync(
+        System.Data.Common.DbConnection c, Guid workspaceId, Guid id, string name, string? email, DateTimeOffset now, CancellationToken ct)
+    {
         return await c.ExecuteAsync(new CommandDefinition(
             """
             update owners set name = @name, email = @email, email_normalized = @emailNormalized, updated_at = @now
