@@ -96,7 +96,15 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     {
         var arrivedAt = Stopwatch.GetTimestamp();
         using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        try
+        {
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client gave up while sending (a timed-out attempt): it still counts as an attempt that arrived.
+        }
+
         var headers = context.Request.Headers.ToDictionary(
             h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
         _requests.Enqueue(new ReceivedRequest(context.Request.Method, context.Request.Path, headers, body.ToArray(), arrivedAt));
