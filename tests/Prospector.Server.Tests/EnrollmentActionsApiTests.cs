@@ -43,8 +43,11 @@ public class EnrollmentActionsApiTests
     {
         await using var app = await ProspectorApp.StartAsync(dialect);
         var http = app.Client();
-        var s = await StepHarness.EnrollAsync(app, Definition, currentStep: 1);
+        // Due later, so the running dispatcher cannot send before the pause; then the due time passes while paused.
+        var s = await StepHarness.EnrollAsync(app, Definition, currentStep: 1, dueAt: DateTimeOffset.UtcNow.AddHours(1));
         await http.PostAsync($"/api/enrollments/{s.EnrollmentId}/pause", null).ExpectAsync(HttpStatusCode.OK);
+        await StepHarness.ScalarAsync<long>(app, "update enrollments set next_due_at = @past where id = @id returning 0",
+            new { id = s.EnrollmentId, past = DateTimeOffset.UtcNow.AddMinutes(-5) });
         await Task.Delay(600);
         Assert.Equal(0L, await StepHarness.ScalarAsync<long>(app, "select count(*) from sends where enrollment_id = @id", new { id = s.EnrollmentId }));
 
