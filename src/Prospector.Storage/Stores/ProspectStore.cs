@@ -13,7 +13,7 @@ public sealed class ProspectStore(Database db, CompanyStore companies)
 {
     internal const string Columns =
         "id, workspace_id, email, linkedin_url, first_name, last_name, title, phone, company, company_domain, company_id, country, time_zone, " +
-        "owner_id, custom_fields, created_at, updated_at";
+        "owner_id, custom_fields, created_at, updated_at, email_normalized, linkedin_url_normalized";
 
     /// <summary>What an import did, per input position.</summary>
     public sealed record UpsertResult(IReadOnlyList<Guid> Ids, int Created, int Updated);
@@ -92,15 +92,15 @@ public sealed class ProspectStore(Database db, CompanyStore companies)
 
         var emails = items.Select(i => i.EmailNormalized).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
         var links = items.Select(i => i.LinkedinNormalized).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-        var existing = await c.QueryAsync<StoredProspect>(new CommandDefinition(
+        var existing = await c.QueryAsync<ProspectRow>(new CommandDefinition(
             db.Sql(
                 $"""
-                select {Columns}, email_normalized, linkedin_url_normalized from prospects
+                select {Columns} from prospects
                 where workspace_id = @workspaceId and (email_normalized = any(@emails) or linkedin_url_normalized = any(@links))
                 for update
                 """,
                 $"""
-                select {Columns}, email_normalized, linkedin_url_normalized from prospects
+                select {Columns} from prospects
                 where workspace_id = @workspaceId and (email_normalized in @emails or linkedin_url_normalized in @links)
                 """),
             new { workspaceId, emails, links }, tx, cancellationToken: ct));
@@ -364,27 +364,6 @@ public sealed class ProspectStore(Database db, CompanyStore companies)
             "select name from custom_fields where workspace_id = @workspaceId order by name", new { workspaceId }, cancellationToken: ct))).AsList();
     }
 
-    private sealed class StoredProspect
-    {
-        public Guid Id { get; init; }
-        public string? Email { get; init; }
-        public string? EmailNormalized { get; init; }
-        public string? LinkedinUrl { get; init; }
-        public string? LinkedinUrlNormalized { get; init; }
-        public string? FirstName { get; init; }
-        public string? LastName { get; init; }
-        public string? Title { get; init; }
-        public string? Phone { get; init; }
-        public string? Company { get; init; }
-        public string? CompanyDomain { get; init; }
-        public Guid? CompanyId { get; init; }
-        public string? Country { get; init; }
-        public string? TimeZone { get; init; }
-        public Guid? OwnerId { get; init; }
-        public string CustomFields { get; init; } = "{}";
-        public DateTimeOffset CreatedAt { get; init; }
-    }
-
     // The prospect as it will be written at the end of the batch.
     private sealed class Working
     {
@@ -408,7 +387,7 @@ public sealed class ProspectStore(Database db, CompanyStore companies)
         public Guid? OwnerId { get; set; }
         public Dictionary<string, string> Custom { get; set; } = new(StringComparer.Ordinal);
 
-        public static Working From(StoredProspect p) => new()
+        public static Working From(ProspectRow p) => new()
         {
             Id = p.Id, CreatedAt = p.CreatedAt, Email = p.Email, EmailNormalized = p.EmailNormalized, LinkedinUrl = p.LinkedinUrl,
             LinkedinNormalized = p.LinkedinUrlNormalized, FirstName = p.FirstName, LastName = p.LastName, Title = p.Title, Phone = p.Phone,

@@ -82,7 +82,9 @@ public sealed class ProspectRow
     public Guid Id { get; init; }
     public Guid WorkspaceId { get; init; }
     public string? Email { get; init; }
+    public string? EmailNormalized { get; init; }
     public string? LinkedinUrl { get; init; }
+    public string? LinkedinUrlNormalized { get; init; }
     public string? FirstName { get; init; }
     public string? LastName { get; init; }
     public string? Title { get; init; }
