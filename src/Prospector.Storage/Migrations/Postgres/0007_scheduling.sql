@@ -1,0 +1,38 @@
+-- Issue 4, scheduling: workspace pause, company time zone, mailbox limits and capacity bookkeeping, slot reservations.
+alter table workspaces add column state text not null default 'active';
+alter table companies add column time_zone text;
+
+alter table mailboxes add column hourly_cap integer;
+alter table mailboxes add column min_gap_seconds integer not null default 0;
+alter table mailboxes add column ramp_start integer;
+alter table mailboxes add column ramp_step integer;
+alter table mailboxes add column ramp_started_at timestamptz;
+-- Written only by claims, under the mailbox row lock: until when no email slot is free, why, and the latest slot.
+alter table mailboxes add column blocked_until timestamptz;
+alter table mailboxes add column blocked_reason text;
+alter table mailboxes add column last_slot_at timestamptz;
+
+-- The kind of the current step ('email' needs a mailbox slot; 'task', 'webhook', 'branch' do not). Defaults to the
+-- safe side: an unknown kind waits for capacity like an email.
+alter table enrollments add column step_channel text not null default 'email';
+-- The time the sequence itself asked for the current step, and why next_due_at is later (window, holiday, cap…).
+alter table enrollments add column wanted_at timestamptz;
+alter table enrollments add column due_reasons text;
+
+-- One reserved mailbox slot per email send attempt: counted against the caps from the claim until it is released
+-- (a transient failure); 'used' once the send was attempted.
+create table mailbox_slots (
+    id uuid primary key,
+    workspace_id uuid not null references workspaces (id),
+    mailbox_id uuid not null references mailboxes (id),
+    enrollment_id uuid not null references enrollments (id),
+    step_id text not null,
+    state text not null,
+    wanted_at timestamptz,
+    due_at timestamptz not null,
+    slot_at timestamptz not null,
+    reasons text,
+    updated_at timestamptz not null
+);
+create index ix_mailbox_slots_counted on mailbox_slots (mailbox_id, slot_at) where state <> 'released';
+create index ix_mailbox_slots_enrollment on mailbox_slots (enrollment_id, step_id);
