@@ -99,6 +99,7 @@ public static class SequenceEnrollmentsApi
         var first = SequenceProgress.Next(definition, 0, now);
         var plan = new EnrollPlan(workspaceId, id, version, pool, first.StepIndex ?? 0, first.DueAt, now)
         {
+            FirstChannel = first.Channel ?? StepChannels.Email,
             ProspectIds = request.ProspectIds,
             AudienceId = request.AudienceId,
             OwnerId = request.OwnerId,

@@ -103,7 +103,10 @@ public static class SequenceMigrationsApi
             var target = mapping.TryGetValue(stepId, out var mapped) ? mapped : toSteps.IndexOf(stepId) >= 0 ? stepId : null;
             if (target is not null)
             {
-                moves[i] = new StepMove(target == StepTargets.End ? null : toSteps.IndexOf(target), Detail(from.Version, toVersion, stepId, target));
+                moves[i] = new StepMove(target == StepTargets.End ? null : toSteps.IndexOf(target), Detail(from.Version, toVersion, stepId, target))
+                {
+                    Channel = target == StepTargets.End ? StepChannels.Email : StepChannels.Of(toSteps.Steps[toSteps.IndexOf(target)]),
+                };
             }
         }
 

@@ -35,6 +35,7 @@ public sealed class Dispatcher(
 
         // Enrollments of one sequence version share its definition: parse (and validate) it once per batch, not per send.
         var definitions = new Dictionary<string, SequenceDefinition>(StringComparer.Ordinal);
+        var runnable = new List<(DispatchWork Work, SequenceDefinition Definition)>();
         foreach (var work in await store.LoadAsync(ids, ct))
         {
             if (work.Definition is null)
@@ -61,7 +62,22 @@ public sealed class Dispatcher(
                 definitions[work.Definition] = definition;
             }
 
-            await RunStepAsync(work, definition, ct);
+            runnable.Add((work, definition));
+        }
+
+        // Claimed steps are independent (one enrollment each): run them side by side, each in its own transactions.
+        if (o.Parallelism <= 1 || store.SingleWriter || runnable.Count <= 1)
+        {
+            foreach (var (work, definition) in runnable)
+            {
+                await RunStepAsync(work, definition, ct);
+            }
+        }
+        else
+        {
+            await Parallel.ForEachAsync(
+                runnable, new ParallelOptions { MaxDegreeOfParallelism = o.Parallelism, CancellationToken = ct },
+                async (item, token) => await RunStepAsync(item.Work, item.Definition, token));
         }
 
         return ids.Count;
@@ -84,13 +100,13 @@ public sealed class Dispatcher(
             case BranchStep:
                 // A branch behind a wait: evaluated now, with what happened during the wait.
                 var at = clock.GetUtcNow();
-                var (next, branches) = StepContext.Advance(definition, work.CurrentStep, at, await FactsAsync(work, ct));
+                var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep, at, await FactsAsync(work, ct));
                 await store.AdvanceAsync(work, next, branches, at, ct);
                 return;
             default:
                 // Waits are folded into due times; past the last step the enrollment completes.
                 var now = clock.GetUtcNow();
-                var (after, taken) = StepContext.Advance(definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
+                var (after, taken) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
                 await store.AdvanceAsync(work, after, taken, now, ct);
                 return;
         }
@@ -132,7 +148,7 @@ public sealed class Dispatcher(
                 break;
             case BeginSendStatus.AlreadySent:
                 var at = clock.GetUtcNow();
-                var (again, againBranches) = StepContext.Advance(definition, work.CurrentStep + 1, at, await FactsAsync(work, ct));
+                var (again, againBranches) = StepContext.Advance(work, definition, work.CurrentStep + 1, at, await FactsAsync(work, ct));
                 await store.MarkSentAsync(work, begin.SendId, step.Id, again, againBranches, null, null, at, ct);
                 return;
             default:
@@ -160,7 +176,7 @@ public sealed class Dispatcher(
         {
             case SendOutcome.Sent:
                 var first = work.ThreadMessageId is null;
-                var (next, branches) = StepContext.Advance(definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
+                var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
                 await store.MarkSentAsync(work, begin.SendId, step.Id, next, branches, first ? begin.MessageId : null, first ? subject : null, now, ct);
                 break;
             case SendOutcome.Transient when begin.Attempt < options.Value.MaxAttempts:

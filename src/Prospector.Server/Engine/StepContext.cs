@@ -24,9 +24,16 @@ internal static class StepContext
     /// <see cref="SequenceProgress.Next"/> from <paramref name="fromIndex"/>, plus a description of every branch it takes
     /// on the way ("branch-id: then -> target"), for the enrollment's history.
     /// </summary>
-    public static (NextStep Next, IReadOnlyList<string> Branches) Advance(SequenceDefinition definition, int fromIndex, DateTimeOffset at, EnrollmentFacts facts)
+    /// The next step is placed in the prospect's schedule (business-day waits in their zone, window, holidays, jitter).
+    public static (NextStep Next, IReadOnlyList<string> Branches) Advance(DispatchWork work, SequenceDefinition definition, int fromIndex, DateTimeOffset at, EnrollmentFacts facts)
     {
-        var next = SequenceProgress.Next(definition, fromIndex, at, facts);
+        var schedule = work.Schedule();
+        var next = SequenceProgress.Next(definition, fromIndex, at, facts, schedule);
+        if (next.StepIndex is { } nextIndex)
+        {
+            next = SequenceProgress.Place(next, schedule, StepKeys.Jitter(work.ProspectId, work.SequenceId, nextIndex));
+        }
+
         var branches = new List<string>();
         var index = fromIndex;
         // The same walk as SequenceProgress.Next, only to name the branches it evaluates (up to the first wait or action).

@@ -67,7 +67,7 @@ public sealed class TaskSteps(DispatchStore dispatch, TaskStore tasks, TimeProvi
         {
             // Closed while the enrollment was paused: the step is done, move on.
             var facts = StepContext.Facts(work, await dispatch.FactEventsAsync(work.Id, ct));
-            var (next, branches) = StepContext.Advance(definition, work.CurrentStep + 1, now, facts);
+            var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, facts);
             await dispatch.AdvanceAsync(work, next, branches, now, ct);
         }
 
@@ -106,7 +106,7 @@ public sealed class TaskSteps(DispatchStore dispatch, TaskStore tasks, TimeProvi
             if (stepIndex >= 0)
             {
                 var facts = StepContext.Facts(work, await dispatch.FactEventsAsync(work.Id, ct), connected ? [BranchEvent.LinkedInConnected] : []);
-                (next, branches) = StepContext.Advance(definition, stepIndex + 1, now, facts);
+                (next, branches) = StepContext.Advance(work, definition, stepIndex + 1, now, facts);
             }
         }
 

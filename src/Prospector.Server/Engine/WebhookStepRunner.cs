@@ -105,7 +105,7 @@ public sealed class WebhookStepRunner : IDisposable
     {
         var now = _clock.GetUtcNow();
         var facts = StepContext.Facts(work, await _store.FactEventsAsync(work.Id, ct));
-        var (next, branches) = StepContext.Advance(definition, work.CurrentStep + 1, now, facts);
+        var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, facts);
         if (alreadyEnded)
         {
             await _store.AdvanceAsync(work, next, branches, now, ct);

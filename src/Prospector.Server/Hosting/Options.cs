@@ -27,6 +27,10 @@ public sealed class DispatcherOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>Claimed steps run side by side, up to this many at once (1 on the embedded store, which has one writer).</summary>
+    [Range(1, 64)]
+    public int Parallelism { get; set; } = 8;
+
     /// <summary>How long a claim is held. A worker that dies mid-send loses its claim after this; the send becomes 'unknown'.</summary>
     [Range(typeof(TimeSpan), "00:00:30", "01:00:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(10);

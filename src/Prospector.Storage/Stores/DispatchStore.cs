@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Prospector.Core.Scheduling;
 using Prospector.Core.Sequences;
 
 namespace Prospector.Storage.Stores;
@@ -40,6 +41,20 @@ public sealed class DispatchWork
     public string SmtpSecurity { get; init; } = "";
     public string? SmtpUsername { get; init; }
     public string? SmtpPasswordProtected { get; init; }
+    public string? ProspectTimeZone { get; init; }
+    public string? CompanyTimeZone { get; init; }
+    public string MailboxTimeZone { get; init; } = "UTC";
+    public int WindowStartMinute { get; init; } = 480;
+    public int WindowEndMinute { get; init; } = 1080;
+    public string WindowDays { get; init; } = "mon,tue,wed,thu,fri";
+
+    /// <summary>The holiday calendar of the store that loaded this work.</summary>
+    public IHolidayCalendar Holidays { get; set; } = NoHolidays.Instance;
+
+    /// <summary>Where and when this prospect may be contacted from this mailbox.</summary>
+    public StepSchedule Schedule() => new(
+        StepSchedule.ResolveZone(ProspectTimeZone, CompanyTimeZone, MailboxTimeZone), Country,
+        SendingWindow.Parse(WindowStartMinute, WindowEndMinute, WindowDays), Holidays);
 }
 
 /// <summary>How the pre-send transaction ended.</summary>
@@ -66,41 +81,13 @@ public sealed record BeginSend(BeginSendStatus Status, Guid SendId, string Messa
 /// checks that make a send happen at most once: the pre-send transaction re-reads enrollment state and suppression
 /// and commits the Message-ID before any SMTP traffic.
 /// </summary>
-public sealed class DispatchStore(Database db)
+public sealed partial class DispatchStore(Database db, IHolidayCalendar? holidays = null)
 {
-    /// <summary>
-    /// Leases up to <paramref name="batch"/> due enrollments until <paramref name="leaseUntil"/> and returns their ids.
-    /// Enrollments of a sequence or a mailbox that is not active are left alone (they stay due and are claimed as soon as
-    /// both are active again). The scan walks the partial index on next_due_at (state = 'active').
-    /// </summary>
-    public async Task<IReadOnlyList<Guid>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int batch, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        var sql = db.Sql(
-            """
-            update enrollments e set lease_until = @leaseUntil
-            from (select d.id from enrollments d
-                  join sequences s on s.id = d.sequence_id
-                  join mailboxes m on m.id = d.mailbox_id
-                  where d.state = 'active' and d.next_due_at <= @now and (d.lease_until is null or d.lease_until <= @now)
-                    and s.state = 'active' and m.state = 'active'
-                  order by d.next_due_at limit @batch
-                  for update of d skip locked) due
-            where e.id = due.id
-            returning e.id
-            """,
-            """
-            update enrollments set lease_until = @leaseUntil
-            where id in (select d.id from enrollments d
-                         join sequences s on s.id = d.sequence_id
-                         join mailboxes m on m.id = d.mailbox_id
-                         where d.state = 'active' and d.next_due_at <= @now and (d.lease_until is null or d.lease_until <= @now)
-                           and s.state = 'active' and m.state = 'active'
-                         order by d.next_due_at limit @batch)
-            returning id
-            """);
-        return (await c.QueryAsync<Guid>(new CommandDefinition(sql, new { now, leaseUntil, batch }, cancellationToken: ct))).AsList();
-    }
+    /// <summary>The public holidays windows skip (none when not given).</summary>
+    public IHolidayCalendar Holidays { get; } = holidays ?? NoHolidays.Instance;
+
+    /// <summary>True on the embedded store (one writer at a time): claimed steps run one after the other.</summary>
+    public bool SingleWriter => db.Dialect != SqlDialect.Postgres;
 
     /// <summary>
     /// Loads what is needed to run the claimed enrollments. The definition is the one of the enrollment's own sequence
@@ -115,22 +102,31 @@ public sealed class DispatchStore(Database db)
         }
 
         await using var c = await db.OpenAsync(ct);
-        return (await c.QueryAsync<DispatchWork>(new CommandDefinition(
+        var works = (await c.QueryAsync<DispatchWork>(new CommandDefinition(
             $"""
             select e.id, e.workspace_id, e.sequence_id, e.sequence_version, e.prospect_id, e.owner_id, e.current_step, e.thread_message_id, e.thread_subject,
                    coalesce(v.definition, case when s.version = e.sequence_version then s.definition end) as definition,
                    p.email, p.first_name, p.last_name, p.title, p.company, p.company_domain, p.country, p.phone, p.linkedin_url, p.custom_fields,
                    o.name as owner_name, o.email as owner_email,
                    m.id as mailbox_id, m.from_address, m.from_name, m.signature,
-                   m.smtp_host, m.smtp_port, m.smtp_security, m.smtp_username, m.smtp_password_protected
+                   m.smtp_host, m.smtp_port, m.smtp_security, m.smtp_username, m.smtp_password_protected,
+                   p.time_zone as prospect_time_zone, co.time_zone as company_time_zone, m.time_zone as mailbox_time_zone,
+                   m.window_start_minute, m.window_end_minute, m.window_days
             from enrollments e
             join sequences s on s.id = e.sequence_id
             left join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
             join prospects p on p.id = e.prospect_id
             join mailboxes m on m.id = e.mailbox_id
             left join owners o on o.id = e.owner_id
+            left join companies co on co.id = p.company_id
             where {db.Sql("e.id = any(@ids)", "e.id in @ids")}
             """, new { ids = ids.ToArray() }, cancellationToken: ct))).AsList();
+        foreach (var work in works)
+        {
+            work.Holidays = Holidays;
+        }
+
+        return works;
     }
 
     /// <summary>The event types recorded for an enrollment among those branches test (replied, opened, clicked, linkedin_connected).</summary>
@@ -158,7 +154,7 @@ public sealed class DispatchStore(Database db)
             new { id = work.Id }, tx, cancellationToken: ct));
         if (state is not { State: EnrollmentStates.Active } s || s.CurrentStep != work.CurrentStep)
         {
-            await ReleaseAsync(c, tx, work.Id, ct);
+            await ReleaseAsync(c, tx, work.Id, now, ct);
             await tx.CommitAsync(ct);
             return new BeginSend(BeginSendStatus.NotActive, Guid.Empty, "", 0, []);
         }
@@ -188,12 +184,14 @@ public sealed class DispatchStore(Database db)
                     values (@newSendId, @WorkspaceId, @Id, @stepId, @MailboxId, @newMessageId, 'sending', 1, @subject, @now, @now)
                     """,
                     new { newSendId, work.WorkspaceId, work.Id, stepId, work.MailboxId, newMessageId, subject, now }, tx, cancellationToken: ct));
+                await UseSlotAsync(c, tx, work.Id, stepId, now, ct);
                 result = new BeginSend(BeginSendStatus.Proceed, newSendId, newMessageId, 1, previous);
                 break;
             case SendStates.Planned:
                 await c.ExecuteAsync(new CommandDefinition(
                     "update sends set state = 'sending', attempts = attempts + 1, subject = @subject, updated_at = @now where id = @id",
                     new { id = existing.Id, subject, now }, tx, cancellationToken: ct));
+                await UseSlotAsync(c, tx, work.Id, stepId, now, ct);
                 result = new BeginSend(BeginSendStatus.Proceed, existing.Id, existing.MessageId, existing.Attempts + 1, previous);
                 break;
             case SendStates.Sending:
@@ -205,6 +203,7 @@ public sealed class DispatchStore(Database db)
                 result = new BeginSend(BeginSendStatus.InDoubt, existing.Id, existing.MessageId, existing.Attempts, previous);
                 break;
             case SendStates.Sent:
+                await ReleaseSlotsAsync(c, tx, work.Id, "reserved", null, now, ct);
                 result = new BeginSend(BeginSendStatus.AlreadySent, existing.Id, existing.MessageId, existing.Attempts, previous);
                 break;
             default:
@@ -244,6 +243,8 @@ public sealed class DispatchStore(Database db)
         await c.ExecuteAsync(new CommandDefinition(
             "update sends set state = 'planned', smtp_status = @smtpStatus, last_error = @error, updated_at = @now where id = @sendId and state = 'sending'",
             new { sendId, smtpStatus, error, now }, tx, cancellationToken: ct));
+        var stepId = await c.QueryFirstOrDefaultAsync<string>(new CommandDefinition("select step_id from sends where id = @sendId", new { sendId }, tx, cancellationToken: ct));
+        await ReleaseSlotsAsync(c, tx, work.Id, "used", stepId ?? "", now, ct);
         await c.ExecuteAsync(new CommandDefinition(
             "update enrollments set next_due_at = @retryAt, lease_until = null, updated_at = @now where id = @id and state = 'active'",
             new { id = work.Id, retryAt, now }, tx, cancellationToken: ct));
@@ -313,7 +314,7 @@ public sealed class DispatchStore(Database db)
         await using var tx = await c.BeginTransactionAsync(ct);
         if (!await IsActiveAtAsync(c, tx, work, ct))
         {
-            await ReleaseAsync(c, tx, work.Id, ct);
+            await ReleaseAsync(c, tx, work.Id, now, ct);
             await tx.CommitAsync(ct);
             return (TaskStepStatus.NotActive, Guid.Empty);
         }
@@ -357,7 +358,7 @@ public sealed class DispatchStore(Database db)
         await using var tx = await c.BeginTransactionAsync(ct);
         if (!await IsActiveAtAsync(c, tx, work, ct))
         {
-            await ReleaseAsync(c, tx, work.Id, ct);
+            await ReleaseAsync(c, tx, work.Id, now, ct);
             await tx.CommitAsync(ct);
             return (WebhookCallStatus.NotActive, Guid.Empty, 0);
         }
@@ -450,6 +451,7 @@ public sealed class DispatchStore(Database db)
             EnrollmentAction.Resume => (state == EnrollmentStates.Paused,
                 """
                 update enrollments set state = 'active', stop_reason = null, lease_until = null, updated_at = @now,
+                    due_reasons = case when next_due_at < @now then coalesce(due_reasons || ',', '') || 'paused' else due_reasons end,
                     next_due_at = case
                         when exists (select 1 from tasks t where t.enrollment_id = enrollments.id and t.state = 'open') then null
                         when next_due_at is null or next_due_at < @now then @now
@@ -479,15 +481,6 @@ public sealed class DispatchStore(Database db)
         return EnrollmentActionStatus.Done;
     }
 
-    /// <summary>Gives the lease back without changing anything else.</summary>
-    public async Task ReleaseAsync(Guid enrollmentId, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await ReleaseAsync(c, tx, enrollmentId, ct);
-        await tx.CommitAsync(ct);
-    }
-
     private static async Task AdvanceAsync(
         DbConnection c, DbTransaction tx, DispatchWork work, NextStep next, IReadOnlyList<string> branches, string? threadMessageId, string? threadSubject,
         DateTimeOffset now, CancellationToken ct)
@@ -497,6 +490,7 @@ public sealed class DispatchStore(Database db)
             """
             update enrollments set
                 current_step = @step, next_due_at = @due, lease_until = null, state = @state,
+                step_channel = @channel, wanted_at = @wanted, due_reasons = @reasons,
                 thread_message_id = coalesce(thread_message_id, @threadMessageId),
                 thread_subject = coalesce(thread_subject, @threadSubject), updated_at = @now
             where id = @id and state = 'active' and current_step = @current
@@ -505,6 +499,8 @@ public sealed class DispatchStore(Database db)
             {
                 id = work.Id, current = work.CurrentStep, step = next.StepIndex ?? work.CurrentStep + 1,
                 due = next.IsFinished ? (DateTimeOffset?)null : next.DueAt, state, threadMessageId, threadSubject, now,
+                channel = next.Channel ?? StepChannels.Email, wanted = next.IsFinished ? (DateTimeOffset?)null : next.WantedAt ?? next.DueAt,
+                reasons = Scheduler.Format(next.Reasons),
             }, tx, cancellationToken: ct));
         if (moved > 0)
         {
@@ -534,18 +530,27 @@ public sealed class DispatchStore(Database db)
         return state is { State: EnrollmentStates.Active } s && s.CurrentStep == work.CurrentStep;
     }
 
-    private static Task StopAsync(DbConnection c, DbTransaction tx, DispatchWork work, string state, string reason, DateTimeOffset now, CancellationToken ct)
-        => c.ExecuteAsync(new CommandDefinition(
+    private static async Task StopAsync(DbConnection c, DbTransaction tx, DispatchWork work, string state, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        await c.ExecuteAsync(new CommandDefinition(
             "update enrollments set state = @state, stop_reason = @reason, next_due_at = null, lease_until = null, updated_at = @now where id = @id",
             new { id = work.Id, state, reason, now }, tx, cancellationToken: ct));
+        await ReleaseSlotsAsync(c, tx, work.Id, "reserved", null, now, ct);
+    }
 
-    private static Task PauseAsync(DbConnection c, DbTransaction tx, DispatchWork work, string reason, DateTimeOffset now, CancellationToken ct)
-        => c.ExecuteAsync(new CommandDefinition(
+    private static async Task PauseAsync(DbConnection c, DbTransaction tx, DispatchWork work, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        await c.ExecuteAsync(new CommandDefinition(
             "update enrollments set state = 'paused', stop_reason = @reason, lease_until = null, updated_at = @now where id = @id and state = 'active'",
             new { id = work.Id, reason, now }, tx, cancellationToken: ct));
+        await ReleaseSlotsAsync(c, tx, work.Id, "reserved", null, now, ct);
+    }
 
-    private static Task ReleaseAsync(DbConnection c, DbTransaction tx, Guid id, CancellationToken ct)
-        => c.ExecuteAsync(new CommandDefinition("update enrollments set lease_until = null where id = @id", new { id }, tx, cancellationToken: ct));
+    private static async Task ReleaseAsync(DbConnection c, DbTransaction tx, Guid id, DateTimeOffset now, CancellationToken ct)
+    {
+        await c.ExecuteAsync(new CommandDefinition("update enrollments set lease_until = null where id = @id", new { id }, tx, cancellationToken: ct));
+        await ReleaseSlotsAsync(c, tx, id, "reserved", null, now, ct);
+    }
 }
 
 /// <summary>The task a task step creates.</summary>

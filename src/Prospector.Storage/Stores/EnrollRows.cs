@@ -16,6 +16,9 @@ namespace Prospector.Storage.Stores;
 public sealed record EnrollPlan(
     Guid WorkspaceId, Guid SequenceId, int SequenceVersion, IReadOnlyList<Guid> MailboxPool, int FirstStep, DateTimeOffset FirstDueAt, DateTimeOffset Now)
 {
+    /// <summary>The kind of the first step (<see cref="Prospector.Core.Sequences.StepChannels"/>): only email steps wait for a mailbox slot.</summary>
+    public string FirstChannel { get; init; } = Prospector.Core.Sequences.StepChannels.Email;
+
     /// <summary>The prospects to enroll (duplicates ignored), when no audience is given.</summary>
     public IReadOnlyList<Guid>? ProspectIds { get; init; }
 

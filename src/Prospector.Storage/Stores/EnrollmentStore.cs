@@ -201,7 +201,7 @@ public sealed class EnrollmentStore(Database db)
         var common = new
         {
             ws = plan.WorkspaceId, sequenceId = plan.SequenceId, version = plan.SequenceVersion, state = EnrollmentStates.Active,
-            firstStep = plan.FirstStep, firstDueAt = plan.FirstDueAt, now = plan.Now,
+            firstStep = plan.FirstStep, firstDueAt = plan.FirstDueAt, now = plan.Now, channel = plan.FirstChannel,
         };
         HashSet<Guid> inserted;
         if (db.Dialect == SqlDialect.Postgres)
@@ -209,16 +209,16 @@ public sealed class EnrollmentStore(Database db)
             // One statement per chunk; a prospect enrolled concurrently since the check is left out by the unique key.
             inserted = (await c.QueryAsync<Guid>(new CommandDefinition(
                 """
-                insert into enrollments (id, workspace_id, sequence_id, sequence_version, prospect_id, mailbox_id, owner_id, state, current_step, next_due_at, created_at, updated_at)
+                insert into enrollments (id, workspace_id, sequence_id, sequence_version, prospect_id, mailbox_id, owner_id, state, current_step, next_due_at, wanted_at, step_channel, created_at, updated_at)
                 select r.id, @ws, @sequenceId, @version, r.prospect_id, r.mailbox_id, nullif(r.owner_id, '00000000-0000-0000-0000-000000000000'::uuid),
-                       @state, @firstStep, @firstDueAt, @now, @now
+                       @state, @firstStep, @firstDueAt, @firstDueAt, @channel, @now, @now
                 from unnest(@ids, @prospectIds, @mailboxIds, @ownerIds) as r (id, prospect_id, mailbox_id, owner_id)
                 on conflict (sequence_id, prospect_id) do nothing
                 returning id
                 """,
                 new
                 {
-                    common.ws, common.sequenceId, common.version, common.state, common.firstStep, common.firstDueAt, common.now,
+                    common.ws, common.sequenceId, common.version, common.state, common.firstStep, common.firstDueAt, common.now, common.channel,
                     ids = rows.Select(r => r.Id).ToArray(), prospectIds = rows.Select(r => r.ProspectId).ToArray(),
                     mailboxIds = rows.Select(r => r.MailboxId).ToArray(), ownerIds = rows.Select(r => r.OwnerId ?? Guid.Empty).ToArray(),
                 }, tx, cancellationToken: ct))).ToHashSet();
@@ -235,14 +235,14 @@ public sealed class EnrollmentStore(Database db)
         {
             var added = await c.ExecuteAsync(new CommandDefinition(
                 """
-                insert into enrollments (id, workspace_id, sequence_id, sequence_version, prospect_id, mailbox_id, owner_id, state, current_step, next_due_at, created_at, updated_at)
-                values (@id, @ws, @sequenceId, @version, @prospectId, @mailboxId, @ownerId, @state, @firstStep, @firstDueAt, @now, @now)
+                insert into enrollments (id, workspace_id, sequence_id, sequence_version, prospect_id, mailbox_id, owner_id, state, current_step, next_due_at, wanted_at, step_channel, created_at, updated_at)
+                values (@id, @ws, @sequenceId, @version, @prospectId, @mailboxId, @ownerId, @state, @firstStep, @firstDueAt, @firstDueAt, @channel, @now, @now)
                 on conflict (sequence_id, prospect_id) do nothing
                 """,
                 new
                 {
                     id = row.Id, common.ws, common.sequenceId, common.version, prospectId = row.ProspectId, mailboxId = row.MailboxId, ownerId = row.OwnerId, common.state,
-                    common.firstStep, common.firstDueAt, common.now,
+                    common.firstStep, common.firstDueAt, common.now, common.channel,
                 }, tx, cancellationToken: ct));
             if (added == 1)
             {

@@ -43,7 +43,11 @@ public enum SequenceChange
 }
 
 /// <summary>Where the enrollments on one step of the old version go: a step index of the new version, or null for the end.</summary>
-public sealed record StepMove(int? ToStep, string Detail);
+public sealed record StepMove(int? ToStep, string Detail)
+{
+    /// <summary>The kind of the target step (<see cref="Prospector.Core.Sequences.StepChannels"/>).</summary>
+    public string Channel { get; init; } = Prospector.Core.Sequences.StepChannels.Email;
+}
 
 /// <summary>The outcome of moving enrollments between versions; <see cref="UnmappedSteps"/> are old step indexes nobody mapped.</summary>
 public sealed record MoveResult(SequenceChange Outcome, int Moved, IReadOnlyList<int> UnmappedSteps);

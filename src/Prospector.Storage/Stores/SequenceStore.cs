@@ -217,7 +217,7 @@ public sealed class SequenceStore(Database db)
             var move = moves[step];
             var args = new
             {
-                id, fromVersion, toVersion, step, to = move.ToStep, detail = move.Detail, now,
+                id, fromVersion, toVersion, step, to = move.ToStep, detail = move.Detail, channel = move.Channel, now,
                 active = EnrollmentStates.Active, paused = EnrollmentStates.Paused, completed = EnrollmentStates.Completed,
             };
             await c.ExecuteAsync(new CommandDefinition(
@@ -232,7 +232,7 @@ public sealed class SequenceStore(Database db)
                   where sequence_id = @id and sequence_version = @fromVersion and state in (@active, @paused) and current_step = @step
                   """
                 : """
-                  update enrollments set sequence_version = @toVersion, current_step = @to, updated_at = @now
+                  update enrollments set sequence_version = @toVersion, current_step = @to, step_channel = @channel, updated_at = @now
                   where sequence_id = @id and sequence_version = @fromVersion and state in (@active, @paused) and current_step = @step
                   """, args, tx, cancellationToken: ct));
         }

@@ -72,7 +72,8 @@ public sealed class TaskStore(Database db)
         {
             var moved = await c.ExecuteAsync(new CommandDefinition(
                 """
-                update enrollments set current_step = @step, next_due_at = @due, lease_until = null, state = @newState, updated_at = @now
+                update enrollments set current_step = @step, next_due_at = @due, lease_until = null, state = @newState, updated_at = @now,
+                    step_channel = @channel, wanted_at = @wanted, due_reasons = @reasons
                 where id = @id and state = 'active' and current_step = @stepIndex and next_due_at is null
                 """,
                 new
@@ -80,6 +81,8 @@ public sealed class TaskStore(Database db)
                     id = task.EnrollmentId, stepIndex, step = next.StepIndex ?? stepIndex + 1,
                     due = next.IsFinished ? (DateTimeOffset?)null : next.DueAt,
                     newState = next.IsFinished ? EnrollmentStates.Completed : EnrollmentStates.Active, now,
+                    channel = next.Channel ?? StepChannels.Email, wanted = next.IsFinished ? (DateTimeOffset?)null : next.WantedAt ?? next.DueAt,
+                    reasons = Prospector.Core.Scheduling.Scheduler.Format(next.Reasons),
                 }, tx, cancellationToken: ct));
             if (moved > 0)
             {

@@ -11,6 +11,9 @@ alter table mailboxes add column ramp_started_at timestamptz;
 alter table mailboxes add column blocked_until timestamptz;
 alter table mailboxes add column blocked_reason text;
 alter table mailboxes add column last_slot_at timestamptz;
+-- Slots taken on the mailbox's local day slots_day (yyyy-MM-dd): the daily cap's counter.
+alter table mailboxes add column slots_day text;
+alter table mailboxes add column slots_day_count integer not null default 0;
 
 -- The kind of the current step ('email' needs a mailbox slot; 'task', 'webhook', 'branch' do not). Defaults to the
 -- safe side: an unknown kind waits for capacity like an email.
@@ -26,8 +29,9 @@ create table mailbox_slots (
     workspace_id uuid not null references workspaces (id),
     mailbox_id uuid not null references mailboxes (id),
     enrollment_id uuid not null references enrollments (id),
-    step_id text not null,
+    step_id text,
     state text not null,
+    day text not null,
     wanted_at timestamptz,
     due_at timestamptz not null,
     slot_at timestamptz not null,

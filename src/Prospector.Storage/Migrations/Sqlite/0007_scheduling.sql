@@ -11,6 +11,9 @@ alter table mailboxes add column ramp_started_at text;
 alter table mailboxes add column blocked_until text;
 alter table mailboxes add column blocked_reason text;
 alter table mailboxes add column last_slot_at text;
+-- Slots taken on the mailbox's local day slots_day (yyyy-MM-dd): the daily cap's counter.
+alter table mailboxes add column slots_day text;
+alter table mailboxes add column slots_day_count integer not null default 0;
 
 -- The kind of the current step ('email' needs a mailbox slot; 'task', 'webhook', 'branch' do not).
 alter table enrollments add column step_channel text not null default 'email';
@@ -22,8 +25,9 @@ create table mailbox_slots (
     workspace_id text not null references workspaces (id),
     mailbox_id text not null references mailboxes (id),
     enrollment_id text not null references enrollments (id),
-    step_id text not null,
+    step_id text,
     state text not null,
+    day text not null,
     wanted_at text,
     due_at text not null,
     slot_at text not null,

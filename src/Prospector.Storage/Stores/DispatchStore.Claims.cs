@@ -1,0 +1,311 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Prospector.Core.Scheduling;
+using Prospector.Core.Sequences;
+
+namespace Prospector.Storage.Stores;
+
+/// <summary>A due enrollment as the claim sees it: its step's kind, when it was due and why, and its schedule.</summary>
+internal sealed class ClaimCandidate
+{
+    public Guid Id { get; init; }
+    public Guid WorkspaceId { get; init; }
+    public Guid SequenceId { get; init; }
+    public Guid ProspectId { get; init; }
+    public Guid MailboxId { get; init; }
+    public int CurrentStep { get; init; }
+    public string StepChannel { get; init; } = StepChannels.Email;
+    public DateTimeOffset NextDueAt { get; init; }
+    public DateTimeOffset? WantedAt { get; init; }
+    public string? DueReasons { get; init; }
+    public string? ProspectTimeZone { get; init; }
+    public string? CompanyTimeZone { get; init; }
+    public string? Country { get; init; }
+    public string MailboxTimeZone { get; init; } = "UTC";
+    public int WindowStartMinute { get; init; }
+    public int WindowEndMinute { get; init; }
+    public string WindowDays { get; init; } = "";
+
+    public StepSchedule Schedule(IHolidayCalendar holidays) => new(
+        StepSchedule.ResolveZone(ProspectTimeZone, CompanyTimeZone, MailboxTimeZone), Country,
+        SendingWindow.Parse(WindowStartMinute, WindowEndMinute, WindowDays), holidays);
+
+    /// <summary>The jitter key of this step: stable per prospect, sequence and step, so a replay places it the same way.</summary>
+    public string JitterKey => StepKeys.Jitter(ProspectId, SequenceId, CurrentStep);
+}
+
+/// <summary>A mailbox's limits and counters, read under its row lock.</summary>
+internal sealed class MailboxCapacityRow
+{
+    public Guid Id { get; init; }
+    public int DailyCap { get; init; }
+    public int? HourlyCap { get; init; }
+    public int MinGapSeconds { get; init; }
+    public int? RampStart { get; init; }
+    public int? RampStep { get; init; }
+    public DateTimeOffset? RampStartedAt { get; init; }
+    public string TimeZone { get; init; } = "UTC";
+    public DateTimeOffset? LastSlotAt { get; init; }
+    public string? BlockedReason { get; init; }
+    public string? SlotsDay { get; init; }
+    public int SlotsDayCount { get; init; }
+
+    public MailboxLimits Limits() => MailboxLimitsOf(DailyCap, HourlyCap, MinGapSeconds, RampStart, RampStep, RampStartedAt, TimeZone);
+
+    public static MailboxLimits MailboxLimitsOf(int dailyCap, int? hourlyCap, int minGapSeconds, int? rampStart, int? rampStep, DateTimeOffset? rampStartedAt, string zone)
+        => new(
+            dailyCap, hourlyCap, TimeSpan.FromSeconds(minGapSeconds),
+            rampStart is { } start && rampStartedAt is { } since ? new RampUp(start, rampStep ?? 0, since) : null,
+            StepSchedule.ResolveZone(null, null, zone));
+}
+
+internal sealed class SlotRef
+{
+    public Guid Id { get; init; }
+    public Guid MailboxId { get; init; }
+    public string Day { get; init; } = "";
+}
+
+internal sealed class SlotTime
+{
+    public Guid MailboxId { get; init; }
+    public DateTimeOffset SlotAt { get; init; }
+}
+
+/// <summary>Keys that make scheduling deterministic.</summary>
+public static class StepKeys
+{
+    /// <summary>The jitter key of a step of an enrollment: "prospect:sequence:step".</summary>
+    public static string Jitter(Guid prospectId, Guid sequenceId, int stepIndex)
+        => string.Create(CultureInfo.InvariantCulture, $"{prospectId:N}:{sequenceId:N}:{stepIndex}");
+}
+
+public sealed partial class DispatchStore
+{
+    /// <summary>A step that ran this much after its due time waited for something (capacity, a pause).</summary>
+    private static readonly TimeSpan Late = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Leases up to <paramref name="batch"/> due enrollments until <paramref name="leaseUntil"/> and returns their ids, in
+    /// due order. One transaction:
+    /// <list type="number">
+    /// <item>Due rows of active enrollments, sequences, mailboxes and workspaces are locked with FOR UPDATE SKIP LOCKED
+    /// (SQLite: the transaction is the single writer), leaving out email steps of mailboxes blocked until later.</item>
+    /// <item>Email and task steps outside their prospect's window (a cap or a pause held them past it) are not claimed:
+    /// they are placed at the next allowed instant, with the reasons.</item>
+    /// <item>Email steps need a mailbox slot: their mailboxes' rows are locked in id order, the daily (ramp-up), hourly
+    /// and gap limits read, and one slot reserved per claimed step (mailbox_slots, 'reserved'). When a mailbox runs out,
+    /// it is blocked until its next free instant and its other due steps stay as they are (untouched, claimed in due
+    /// order once it frees). A step still holding a reserved slot (its worker died before sending) keeps it.</item>
+    /// </list>
+    /// Several processes may claim at once: rows are never claimed twice (row locks), and caps hold across processes
+    /// because counting and reserving happen under the mailbox row lock.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> ClaimDueAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int batch, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var sql = $"""
+            select d.id, d.workspace_id, d.sequence_id, d.prospect_id, d.mailbox_id, d.current_step, d.step_channel, d.next_due_at, d.wanted_at, d.due_reasons,
+                   p.time_zone as prospect_time_zone, co.time_zone as company_time_zone, p.country,
+                   m.time_zone as mailbox_time_zone, m.window_start_minute, m.window_end_minute, m.window_days
+            from enrollments d
+            join sequences s on s.id = d.sequence_id
+            join mailboxes m on m.id = d.mailbox_id
+            join workspaces w on w.id = d.workspace_id
+            join prospects p on p.id = d.prospect_id
+            left join companies co on co.id = p.company_id
+            where d.state = 'active' and d.next_due_at <= @now and (d.lease_until is null or d.lease_until <= @now)
+              and s.state = 'active' and m.state = 'active' and w.state = 'active'
+              and (d.step_channel <> 'email' or m.blocked_until is null or m.blocked_until <= @now)
+            order by d.next_due_at, d.prospect_id
+            limit @batch
+            {db.Sql("for update of d skip locked", "")}
+            """;
+        var candidates = (await c.QueryAsync<ClaimCandidate>(new CommandDefinition(sql, new { now, batch }, tx, cancellationToken: ct))).AsList();
+        if (candidates.Count == 0)
+        {
+            await tx.CommitAsync(ct);
+            return [];
+        }
+
+        var claimed = new HashSet<Guid>();
+        var email = new List<ClaimCandidate>();
+        var moved = new List<object>();
+        foreach (var candidate in candidates)
+        {
+            if (StepChannels.KeepsWindow(candidate.StepChannel))
+            {
+                var schedule = candidate.Schedule(Holidays);
+                if (Scheduler.Check(now, schedule) != WaitReasons.None)
+                {
+                    var placed = Scheduler.Place(now, schedule, candidate.JitterKey);
+                    moved.Add(new { id = candidate.Id, due = placed.At, reasons = Scheduler.Format(Scheduler.ParseReasons(candidate.DueReasons) | placed.Reasons) });
+                    continue;
+                }
+            }
+
+            if (candidate.StepChannel == StepChannels.Email)
+            {
+                email.Add(candidate);
+            }
+            else
+            {
+                claimed.Add(candidate.Id);
+            }
+        }
+
+        if (moved.Count > 0)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "update enrollments set next_due_at = @due, due_reasons = @reasons, wanted_at = coalesce(wanted_at, next_due_at) where id = @id",
+                moved, tx, cancellationToken: ct));
+        }
+
+        if (email.Count > 0)
+        {
+            await ReserveSlotsAsync(c, tx, email, now, candidates.Count < batch, claimed, ct);
+        }
+
+        var ids = candidates.Where(x => claimed.Contains(x.Id)).Select(x => x.Id).ToArray();
+        if (ids.Length > 0)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                $"update enrollments set lease_until = @leaseUntil where {db.Sql("id = any(@ids)", "id in @ids")}",
+                new { leaseUntil, ids }, tx, cancellationToken: ct));
+        }
+
+        await tx.CommitAsync(ct);
+        return ids;
+    }
+
+    private async Task ReserveSlotsAsync(DbConnection c, DbTransaction tx, List<ClaimCandidate> email, DateTimeOffset now, bool sawAllDue, HashSet<Guid> claimed, CancellationToken ct)
+    {
+        var mailboxIds = email.Select(x => x.MailboxId).Distinct().Order().ToArray();
+        var enrollmentIds = email.Select(x => x.Id).ToArray();
+
+        // The locks serialise claimers per mailbox (in id order, so two claimers never deadlock); FOR NO KEY UPDATE
+        // does not block the foreign-key checks of rows that reference the mailbox.
+        var mailboxes = (await c.QueryAsync<MailboxCapacityRow>(new CommandDefinition(
+            $"""
+            select id, daily_cap, hourly_cap, min_gap_seconds, ramp_start, ramp_step, ramp_started_at, time_zone, last_slot_at, blocked_reason, slots_day, slots_day_count
+            from mailboxes where {db.Sql("id = any(@mailboxIds)", "id in @mailboxIds")} order by id {db.Sql("for no key update", "")}
+            """, new { mailboxIds }, tx, cancellationToken: ct))).ToDictionary(m => m.Id);
+        var held = (await c.QueryAsync<Guid>(new CommandDefinition(
+            $"select enrollment_id from mailbox_slots where state = 'reserved' and {db.Sql("enrollment_id = any(@enrollmentIds)", "enrollment_id in @enrollmentIds")}",
+            new { enrollmentIds }, tx, cancellationToken: ct))).ToHashSet();
+        var hourAgo = now - TimeSpan.FromHours(1);
+        var hourly = (await c.QueryAsync<SlotTime>(new CommandDefinition(
+            $"""
+            select mailbox_id, slot_at from mailbox_slots
+            where state <> 'released' and slot_at > @hourAgo and {db.Sql("mailbox_id = any(@mailboxIds)", "mailbox_id in @mailboxIds")}
+            order by slot_at
+            """, new { hourAgo, mailboxIds }, tx, cancellationToken: ct))).ToLookup(x => x.MailboxId, x => x.SlotAt);
+
+        var slots = new List<object>();
+        var updates = new List<object>();
+        foreach (var group in email.GroupBy(x => x.MailboxId))
+        {
+            if (!mailboxes.TryGetValue(group.Key, out var mailbox))
+            {
+                continue;
+            }
+
+            var limits = mailbox.Limits();
+            var day = Day(limits, now);
+            var usedToday = mailbox.SlotsDay == day ? mailbox.SlotsDayCount : 0;
+            var lastHour = hourly[group.Key].ToList();
+            var lastSlot = mailbox.LastSlotAt;
+            var backlogReason = Scheduler.ParseReasons(mailbox.BlockedReason);
+            DateTimeOffset? blockedUntil = null;
+            string? blockedReason = null;
+            var exhausted = false;
+            foreach (var candidate in group)
+            {
+                if (held.Contains(candidate.Id))
+                {
+                    // Its worker died between the claim and the send: the slot it holds is still counted, reuse it.
+                    claimed.Add(candidate.Id);
+                    continue;
+                }
+
+                var capacity = MailboxCapacity.At(limits, now, usedToday, lastHour, lastSlot);
+                if (capacity.Available <= 0)
+                {
+                    blockedUntil = capacity.FreeAt;
+                    blockedReason = Scheduler.Format(capacity.Limit);
+                    exhausted = true;
+                    break;
+                }
+
+                var waited = now - candidate.NextDueAt > Late ? backlogReason : WaitReasons.None;
+                slots.Add(new
+                {
+                    id = Guid.CreateVersion7(now), workspaceId = candidate.WorkspaceId, mailboxId = candidate.MailboxId, enrollmentId = candidate.Id, day,
+                    wantedAt = candidate.WantedAt ?? candidate.NextDueAt, dueAt = candidate.NextDueAt, now,
+                    reasons = Scheduler.Format(Scheduler.ParseReasons(candidate.DueReasons) | waited),
+                });
+                usedToday++;
+                lastHour.Add(now);
+                lastSlot = now;
+                claimed.Add(candidate.Id);
+            }
+
+            // The reason a backlog waits is kept while it lasts (steps claimed late name it); once every due step of the
+            // mailbox was served with room to spare, it is cleared.
+            var reason = exhausted ? blockedReason : sawAllDue ? null : mailbox.BlockedReason;
+            updates.Add(new { id = mailbox.Id, lastSlot, day, usedToday, blockedUntil, reason });
+        }
+
+        if (slots.Count > 0)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                insert into mailbox_slots (id, workspace_id, mailbox_id, enrollment_id, step_id, state, day, wanted_at, due_at, slot_at, reasons, updated_at)
+                values (@id, @workspaceId, @mailboxId, @enrollmentId, null, 'reserved', @day, @wantedAt, @dueAt, @now, @reasons, @now)
+                """, slots, tx, cancellationToken: ct));
+        }
+
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            update mailboxes set last_slot_at = @lastSlot, slots_day = @day, slots_day_count = @usedToday, blocked_until = @blockedUntil, blocked_reason = @reason
+            where id = @id
+            """, updates, tx, cancellationToken: ct));
+    }
+
+    /// <summary>The mailbox's local day of an instant, as stored in slots_day ("yyyy-MM-dd").</summary>
+    internal static string Day(MailboxLimits limits, DateTimeOffset at)
+        => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, limits.Zone).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The claimed step's slot is being used for a send attempt (its step is known now).</summary>
+    private static Task UseSlotAsync(DbConnection c, DbTransaction tx, Guid enrollmentId, string stepId, DateTimeOffset now, CancellationToken ct)
+        => c.ExecuteAsync(new CommandDefinition(
+            "update mailbox_slots set state = 'used', step_id = @stepId, updated_at = @now where enrollment_id = @enrollmentId and state = 'reserved'",
+            new { enrollmentId, stepId, now }, tx, cancellationToken: ct));
+
+    /// <summary>
+    /// Gives back the enrollment's slots in <paramref name="state"/> ('reserved': nothing was attempted; 'used' with a step:
+    /// a transient failure, nothing was accepted) — they stop counting, the day's counter goes down and the mailbox is
+    /// unblocked so the next claim recounts.
+    /// </summary>
+    private static async Task ReleaseSlotsAsync(DbConnection c, DbTransaction tx, Guid enrollmentId, string state, string? stepId, DateTimeOffset now, CancellationToken ct)
+    {
+        var released = (await c.QueryAsync<SlotRef>(new CommandDefinition(
+            stepId is null
+                ? "select id, mailbox_id, day from mailbox_slots where enrollment_id = @enrollmentId and state = @state"
+                : "select id, mailbox_id, day from mailbox_slots where enrollment_id = @enrollmentId and state = @state and step_id = @stepId",
+            new { enrollmentId, state, stepId }, tx, cancellationToken: ct))).AsList();
+        foreach (var slot in released)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "update mailbox_slots set state = 'released', updated_at = @now where id = @id", new { slot.Id, now }, tx, cancellationToken: ct));
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                update mailboxes set blocked_until = null,
+                    slots_day_count = case when slots_day = @Day and slots_day_count > 0 then slots_day_count - 1 else slots_day_count end
+                where id = @MailboxId
+                """, new { slot.MailboxId, slot.Day }, tx, cancellationToken: ct));
+        }
+    }
+}
