@@ -19,10 +19,17 @@ public sealed record ImapSettingsRequest(string Host, int Port, string? Security
 /// <summary>When a mailbox may send, in its time zone: <c>"08:30"</c> to <c>"17:30"</c> on the given days (<c>mon</c>..<c>sun</c>).</summary>
 public sealed record SendingWindow(string Start, string End, string[] Days);
 
-/// <summary>A new sender mailbox.</summary>
+/// <summary>
+/// Ramp-up of a new mailbox: <see cref="StartPerDay"/> sends on the day it starts (default: today), +<see cref="StepPerDay"/>
+/// each day after, up to the daily cap. In a PATCH, <c>startPerDay: 0</c> removes it.
+/// </summary>
+public sealed record RampUpSettings(int StartPerDay, int StepPerDay, DateTimeOffset? StartedAt = null);
+
+/// <summary>A new sender mailbox. Caps: <see cref="DailyCap"/> per local day, optional <see cref="HourlyCap"/> per rolling hour, <see cref="MinGapSeconds"/> between two sends.</summary>
 public sealed record CreateMailboxRequest(
     string Name, string FromAddress, SmtpSettingsRequest Smtp, string? FromName = null, int? DailyCap = null, ImapSettingsRequest? Imap = null,
-    string? Signature = null, string? TimeZone = null, SendingWindow? SendingWindow = null, Guid? OwnerId = null);
+    string? Signature = null, string? TimeZone = null, SendingWindow? SendingWindow = null, Guid? OwnerId = null,
+    int? HourlyCap = null, int? MinGapSeconds = null, RampUpSettings? RampUp = null);
 
 /// <summary>A partial SMTP update: omitted members keep their value; a password given replaces the stored one; an empty username clears it.</summary>
 public sealed record SmtpSettingsPatch(string? Host = null, int? Port = null, string? Security = null, string? Username = null, string? Password = null);
@@ -31,24 +38,30 @@ public sealed record SmtpSettingsPatch(string? Host = null, int? Port = null, st
 public sealed record ImapSettingsPatch(
     string? Host = null, int? Port = null, string? Security = null, string? Username = null, string? Password = null, string? Folder = null);
 
-/// <summary>A partial mailbox update: omitted members keep their value. An empty <see cref="Signature"/> clears it.</summary>
+/// <summary>
+/// A partial mailbox update: omitted members keep their value. An empty <see cref="Signature"/> clears it;
+/// <c>hourlyCap: 0</c> removes the hourly cap, <c>rampUp.startPerDay: 0</c> the ramp-up.
+/// </summary>
 public sealed record PatchMailboxRequest(
     string? Name = null, string? FromAddress = null, string? FromName = null, int? DailyCap = null, string? Signature = null, string? TimeZone = null,
-    SendingWindow? SendingWindow = null, Guid? OwnerId = null, SmtpSettingsPatch? Smtp = null, ImapSettingsPatch? Imap = null);
+    SendingWindow? SendingWindow = null, Guid? OwnerId = null, SmtpSettingsPatch? Smtp = null, ImapSettingsPatch? Imap = null,
+    int? HourlyCap = null, int? MinGapSeconds = null, RampUpSettings? RampUp = null);
 
 /// <summary>A mailbox as the API shows it: never any password.</summary>
 public sealed record MailboxResponse(
     Guid Id, string Name, string FromAddress, string FromName, int DailyCap,
     string SmtpHost, int SmtpPort, string SmtpSecurity, string? SmtpUsername, bool SmtpPasswordSet,
     string? ImapHost, int? ImapPort, string? ImapSecurity, string? ImapUsername, bool ImapPasswordSet, string ImapFolder, DateTimeOffset CreatedAt,
-    string? Signature, string TimeZone, SendingWindow SendingWindow, Guid? OwnerId, string State, DateTimeOffset? UpdatedAt)
+    string? Signature, string TimeZone, SendingWindow SendingWindow, Guid? OwnerId, string State, DateTimeOffset? UpdatedAt,
+    int? HourlyCap, int MinGapSeconds, RampUpSettings? RampUp)
 {
     internal static MailboxResponse From(MailboxRow m) => new(
         m.Id, m.Name, m.FromAddress, m.FromName, m.DailyCap, m.SmtpHost, m.SmtpPort, m.SmtpSecurity, m.SmtpUsername, m.SmtpPasswordProtected is not null,
         m.ImapHost, m.ImapPort, m.ImapSecurity, m.ImapUsername, m.ImapPasswordProtected is not null, m.ImapFolder, m.CreatedAt,
         m.Signature, m.TimeZone,
         new SendingWindow(MailboxesApi.Clock(m.WindowStartMinute), MailboxesApi.Clock(m.WindowEndMinute), m.WindowDays.Split(',', StringSplitOptions.RemoveEmptyEntries)),
-        m.OwnerId, m.State, m.UpdatedAt);
+        m.OwnerId, m.State, m.UpdatedAt, m.HourlyCap, m.MinGapSeconds,
+        m is { RampStart: { } start, RampStartedAt: { } since } ? new RampUpSettings(start, m.RampStep ?? 0, since) : null);
 }
 
 /// <summary>One protocol's connection test. <see cref="FailedStep"/>: connect, tls, auth, select (null when it worked).</summary>
@@ -72,6 +85,10 @@ public static partial class MailboxesApi
         group.MapPatch("/{id:guid}", PatchAsync).RequireAdmin();
         group.MapDelete("/{id:guid}", ArchiveAsync).RequireAdmin();
         group.MapPost("/{id:guid}/test", TestAsync);
+        group.MapPost("/{id:guid}/pause", (Guid id, HttpContext http, MailboxStore store, DispatchStore dispatch, TimeProvider clock, CancellationToken ct)
+            => SetPausedAsync(id, true, http, store, dispatch, clock, ct));
+        group.MapPost("/{id:guid}/resume", (Guid id, HttpContext http, MailboxStore store, DispatchStore dispatch, TimeProvider clock, CancellationToken ct)
+            => SetPausedAsync(id, false, http, store, dispatch, clock, ct));
         return api;
     }
 
@@ -109,6 +126,11 @@ public static partial class MailboxesApi
             Signature = Blank(request.Signature),
             TimeZone = request.TimeZone?.Trim() ?? "UTC",
             OwnerId = request.OwnerId,
+            HourlyCap = request.HourlyCap,
+            MinGapSeconds = request.MinGapSeconds ?? 0,
+            RampStart = request.RampUp?.StartPerDay,
+            RampStep = request.RampUp?.StepPerDay,
+            RampStartedAt = request.RampUp is null ? null : request.RampUp.StartedAt?.ToUniversalTime() ?? now,
         };
         row = await ValidateAsync(row, window, request.OwnerId is not null, owners, errors, ct);
         if (errors.Count > 0)
@@ -123,9 +145,9 @@ public static partial class MailboxesApi
     private static async Task<Results<Ok<Page<MailboxResponse>>, ValidationProblem>> ListAsync(
         HttpContext http, MailboxStore store, CancellationToken ct, string? state = null, Guid? after = null, int limit = 100)
     {
-        if (state is not (null or "active" or "archived"))
+        if (state is not (null or "active" or "paused" or "archived"))
         {
-            return Problems.Validation([new ValidationError("state", "must be 'active' or 'archived'")]);
+            return Problems.Validation([new ValidationError("state", "must be 'active', 'paused' or 'archived'")]);
         }
 
         limit = Math.Clamp(limit, 1, 1000);
@@ -185,6 +207,11 @@ public static partial class MailboxesApi
             WindowDays = m.WindowDays,
             State = m.State,
             UpdatedAt = clock.GetUtcNow(),
+            HourlyCap = request.HourlyCap is { } hourly ? hourly == 0 ? null : hourly : m.HourlyCap,
+            MinGapSeconds = request.MinGapSeconds ?? m.MinGapSeconds,
+            RampStart = request.RampUp is { } ramp ? ramp.StartPerDay == 0 ? null : ramp.StartPerDay : m.RampStart,
+            RampStep = request.RampUp is { } r2 ? r2.StartPerDay == 0 ? null : r2.StepPerDay : m.RampStep,
+            RampStartedAt = request.RampUp is { } r3 ? r3.StartPerDay == 0 ? null : r3.StartedAt?.ToUniversalTime() ?? clock.GetUtcNow() : m.RampStartedAt,
         };
         if (request.Name is { } name && string.IsNullOrWhiteSpace(name))
         {
@@ -198,6 +225,36 @@ public static partial class MailboxesApi
         }
 
         return await store.UpdateAsync(row, ct) ? TypedResults.Ok(MailboxResponse.From(row)) : Problems.NotFound("mailbox");
+    }
+
+    // Pausing holds the mailbox's email steps where they are (SDRs may do it: a deliverability scare cannot wait for an
+    // admin); resuming first spreads what fell due meanwhile (the catch-up policy), then lets claims take it again.
+    private static async Task<Results<Ok<MailboxResponse>, ProblemHttpResult>> SetPausedAsync(
+        Guid id, bool paused, HttpContext http, MailboxStore store, DispatchStore dispatch, TimeProvider clock, CancellationToken ct)
+    {
+        var workspaceId = http.User.GetWorkspaceId();
+        if (await store.GetAsync(workspaceId, id, ct) is not { } m)
+        {
+            return Problems.NotFound("mailbox");
+        }
+
+        if (m.State != (paused ? "active" : "paused"))
+        {
+            return Problems.Conflict($"only {(paused ? "an active" : "a paused")} mailbox can be {(paused ? "paused" : "resumed")}; this one is {m.State}");
+        }
+
+        var now = clock.GetUtcNow();
+        if (!paused)
+        {
+            await dispatch.CatchUpAsync(workspaceId, CatchUpScope.Mailbox, id, now, ct);
+        }
+
+        return await store.SetPausedAsync(workspaceId, id, paused, now, ct) switch
+        {
+            true => TypedResults.Ok(MailboxResponse.From((await store.GetAsync(workspaceId, id, ct))!)),
+            false => Problems.NotFound("mailbox"),
+            null => Problems.Conflict("the mailbox's state changed meanwhile"),
+        };
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ArchiveAsync(Guid id, HttpContext http, MailboxStore store, TimeProvider clock, CancellationToken ct)
@@ -243,6 +300,26 @@ public static partial class MailboxesApi
             errors.Add(new("dailyCap", "must be between 1 and 10000"));
         }
 
+        if (m.HourlyCap is { } hourlyCap && (hourlyCap < 1 || hourlyCap > m.DailyCap))
+        {
+            errors.Add(new("hourlyCap", "must be between 1 and the daily cap (0 in a PATCH removes it)"));
+        }
+
+        if (m.MinGapSeconds is < 0 or > 86_400)
+        {
+            errors.Add(new("minGapSeconds", "must be between 0 and 86400"));
+        }
+
+        if (m.RampStart is { } rampStart && (rampStart < 1 || rampStart > m.DailyCap))
+        {
+            errors.Add(new("rampUp.startPerDay", "must be between 1 and the daily cap (0 in a PATCH removes the ramp-up)"));
+        }
+
+        if (m.RampStep is < 0 or > 10_000)
+        {
+            errors.Add(new("rampUp.stepPerDay", "must be between 0 and 10000"));
+        }
+
         if (m.Signature is { Length: > 10_000 })
         {
             errors.Add(new("signature", "at most 10000 characters"));
@@ -283,6 +360,7 @@ public static partial class MailboxesApi
             ImapSecurity = m.ImapHost is null ? null : imapSecurity.ToString(), ImapUsername = m.ImapUsername, ImapPasswordProtected = m.ImapPasswordProtected,
             ImapFolder = m.ImapFolder, CreatedAt = m.CreatedAt, OwnerId = m.OwnerId, Signature = m.Signature, TimeZone = m.TimeZone,
             WindowStartMinute = start, WindowEndMinute = end, WindowDays = days, State = m.State, UpdatedAt = m.UpdatedAt,
+            HourlyCap = m.HourlyCap, MinGapSeconds = m.MinGapSeconds, RampStart = m.RampStart, RampStep = m.RampStep, RampStartedAt = m.RampStartedAt,
         };
     }
 

@@ -14,6 +14,10 @@ public static class Problems
             errors.GroupBy(e => e.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray(), StringComparer.Ordinal),
             detail: detail ?? "the request has invalid fields; nothing was changed");
 
+    /// <summary>A 409: the resource's state does not allow the request.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Conflict(string detail)
+        => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
+
     /// <summary>A 404 that says the same for "absent" and "another workspace's".</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(string what)
         => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"{what} not found");

@@ -48,8 +48,7 @@ public static class SequencesApi
         group.MapGet("/{id:guid}/versions/{version:int}", VersionAsync);
         group.MapPost("/{id:guid}/pause", (Guid id, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
             => ChangeStateAsync(id, SequenceTransition.Pause, http, store, clock, ct));
-        group.MapPost("/{id:guid}/resume", (Guid id, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
-            => ChangeStateAsync(id, SequenceTransition.Resume, http, store, clock, ct));
+        group.MapPost("/{id:guid}/resume", ResumeAsync);
         group.MapPost("/{id:guid}/archive", (Guid id, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)
             => ChangeStateAsync(id, SequenceTransition.Archive, http, store, clock, ct));
         group.MapSequenceMigrationsApi();
@@ -185,6 +184,19 @@ public static class SequencesApi
         => await store.GetVersionAsync(http.User.GetWorkspaceId(), id, version, ct) is { } v
             ? TypedResults.Ok(SequenceVersionResponse.From(v))
             : Problems.NotFound("sequence version");
+
+    // Resuming first spreads the steps that fell due while paused (the catch-up policy), while they still cannot be claimed.
+    private static async Task<Results<Ok<SequenceResponse>, ProblemHttpResult>> ResumeAsync(
+        Guid id, HttpContext http, SequenceStore store, DispatchStore dispatch, TimeProvider clock, CancellationToken ct)
+    {
+        var workspaceId = http.User.GetWorkspaceId();
+        if (await store.GetAsync(workspaceId, id, ct) is { State: SequenceStates.Paused })
+        {
+            await dispatch.CatchUpAsync(workspaceId, CatchUpScope.Sequence, id, clock.GetUtcNow(), ct);
+        }
+
+        return await ChangeStateAsync(id, SequenceTransition.Resume, http, store, clock, ct);
+    }
 
     private static async Task<Results<Ok<SequenceResponse>, ProblemHttpResult>> ChangeStateAsync(
         Guid id, SequenceTransition transition, HttpContext http, SequenceStore store, TimeProvider clock, CancellationToken ct)

@@ -18,10 +18,10 @@ public sealed record CreateWorkspaceRequest(string Name, string? PostalAddress =
 public sealed record WorkspaceSettingsResponse(bool AllowActiveInOtherSequences);
 
 /// <summary>A workspace.</summary>
-public sealed record WorkspaceResponse(Guid Id, string Name, string? PostalAddress, WorkspaceSettingsResponse Settings, DateTimeOffset CreatedAt)
+public sealed record WorkspaceResponse(Guid Id, string Name, string? PostalAddress, WorkspaceSettingsResponse Settings, DateTimeOffset CreatedAt, string State)
 {
     internal static WorkspaceResponse From(WorkspaceRow w)
-        => new(w.Id, w.Name, w.PostalAddress, new(WorkspaceSettings.Parse(w.Settings).AllowActiveInOtherSequences), w.CreatedAt);
+        => new(w.Id, w.Name, w.PostalAddress, new(WorkspaceSettings.Parse(w.Settings).AllowActiveInOtherSequences), w.CreatedAt, w.State);
 }
 
 /// <summary>A workspace just created, with its first admin key (shown this once).</summary>
@@ -36,7 +36,40 @@ public static class WorkspacesApi
         api.MapGet("/workspace", GetAsync).WithTags("Workspace");
         api.MapPatch("/workspace", PatchAsync).WithTags("Workspace").RequireAdmin();
         api.MapPost("/workspaces", CreateAsync).WithTags("Workspace").RequireOperator();
+        api.MapPost("/workspace/pause", (HttpContext http, WorkspaceStore store, DispatchStore dispatch, TimeProvider clock, CancellationToken ct)
+            => SetPausedAsync(true, http, store, dispatch, clock, ct)).WithTags("Workspace").RequireAdmin();
+        api.MapPost("/workspace/resume", (HttpContext http, WorkspaceStore store, DispatchStore dispatch, TimeProvider clock, CancellationToken ct)
+            => SetPausedAsync(false, http, store, dispatch, clock, ct)).WithTags("Workspace").RequireAdmin();
         return api;
+    }
+
+    // Pausing holds every step of the workspace where it is; resuming first spreads what fell due meanwhile (the
+    // catch-up policy, applied while nothing can be claimed yet), then lets the dispatcher claim again.
+    private static async Task<Results<Ok<WorkspaceResponse>, ProblemHttpResult>> SetPausedAsync(
+        bool paused, HttpContext http, WorkspaceStore store, DispatchStore dispatch, TimeProvider clock, CancellationToken ct)
+    {
+        var workspaceId = http.User.GetWorkspaceId();
+        if (await store.GetAsync(workspaceId, ct) is not { } current)
+        {
+            return Problems.NotFound("workspace");
+        }
+
+        if (current.State == (paused ? "paused" : "active"))
+        {
+            return Problems.Conflict($"the workspace is already {current.State}");
+        }
+
+        if (!paused)
+        {
+            await dispatch.CatchUpAsync(workspaceId, CatchUpScope.Workspace, workspaceId, clock.GetUtcNow(), ct);
+        }
+
+        if (!await store.SetPausedAsync(workspaceId, paused, ct))
+        {
+            return Problems.Conflict("the workspace's state changed meanwhile");
+        }
+
+        return TypedResults.Ok(WorkspaceResponse.From((await store.GetAsync(workspaceId, ct))!));
     }
 
     private static async Task<Results<Ok<WorkspaceResponse>, ProblemHttpResult>> GetAsync(HttpContext http, WorkspaceStore store, CancellationToken ct)

@@ -309,3 +309,109 @@ public sealed partial class DispatchStore
         }
     }
 }
+
+/// <summary>What a resume covers.</summary>
+public enum CatchUpScope
+{
+    /// <summary>Every enrollment of a sequence.</summary>
+    Sequence,
+    /// <summary>Every enrollment sending from a mailbox.</summary>
+    Mailbox,
+    /// <summary>Every enrollment of the workspace.</summary>
+    Workspace,
+}
+
+/// <summary>An overdue step to spread on resume.</summary>
+internal sealed class OverdueStep
+{
+    public Guid Id { get; init; }
+    public Guid SequenceId { get; init; }
+    public Guid ProspectId { get; init; }
+    public Guid MailboxId { get; init; }
+    public int CurrentStep { get; init; }
+    public string StepChannel { get; init; } = StepChannels.Email;
+    public string? DueReasons { get; init; }
+    public string? ProspectTimeZone { get; init; }
+    public string? CompanyTimeZone { get; init; }
+    public string? Country { get; init; }
+    public string MailboxTimeZone { get; init; } = "UTC";
+    public int WindowStartMinute { get; init; }
+    public int WindowEndMinute { get; init; }
+    public string WindowDays { get; init; } = "";
+    public int DailyCap { get; init; }
+    public int? HourlyCap { get; init; }
+    public int MinGapSeconds { get; init; }
+    public int? RampStart { get; init; }
+    public int? RampStep { get; init; }
+    public DateTimeOffset? RampStartedAt { get; init; }
+}
+
+public sealed partial class DispatchStore
+{
+    /// <summary>
+    /// The catch-up policy, applied just before a sequence, mailbox or workspace resumes (while its steps still cannot be
+    /// claimed): steps that fell due while it was paused are spread at each mailbox's pace (<see cref="CatchUp"/>: one
+    /// every max(gap, window length / daily cap), in due order from <paramref name="now"/>), each placed in its prospect's
+    /// window, with "paused" added to their reasons. Caps still apply when they are claimed. Returns how many moved.
+    /// </summary>
+    public async Task<int> CatchUpAsync(Guid workspaceId, CatchUpScope scope, Guid id, DateTimeOffset now, CancellationToken ct)
+    {
+        var filter = scope switch
+        {
+            CatchUpScope.Sequence => "e.sequence_id = @id",
+            CatchUpScope.Mailbox => "e.mailbox_id = @id",
+            _ => "e.workspace_id = @id",
+        };
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var overdue = (await c.QueryAsync<OverdueStep>(new CommandDefinition(
+            $"""
+            select e.id, e.sequence_id, e.prospect_id, e.mailbox_id, e.current_step, e.step_channel, e.due_reasons,
+                   p.time_zone as prospect_time_zone, co.time_zone as company_time_zone, p.country,
+                   m.time_zone as mailbox_time_zone, m.window_start_minute, m.window_end_minute, m.window_days,
+                   m.daily_cap, m.hourly_cap, m.min_gap_seconds, m.ramp_start, m.ramp_step, m.ramp_started_at
+            from enrollments e
+            join mailboxes m on m.id = e.mailbox_id
+            join prospects p on p.id = e.prospect_id
+            left join companies co on co.id = p.company_id
+            where e.workspace_id = @workspaceId and {filter} and e.state = 'active' and e.next_due_at < @now
+              and (e.lease_until is null or e.lease_until <= @now)
+            order by e.next_due_at, e.prospect_id
+            """, new { workspaceId, id, now }, tx, cancellationToken: ct))).AsList();
+        var updates = new List<object>();
+        foreach (var group in overdue.GroupBy(x => x.MailboxId))
+        {
+            var first = group.First();
+            var limits = MailboxCapacityRow.MailboxLimitsOf(
+                first.DailyCap, first.HourlyCap, first.MinGapSeconds, first.RampStart, first.RampStep, first.RampStartedAt, first.MailboxTimeZone);
+            var window = SendingWindow.Parse(first.WindowStartMinute, first.WindowEndMinute, first.WindowDays);
+            var steps = group.ToList();
+            var wanted = CatchUp.Spread(steps.Count, now, limits, window);
+            for (var i = 0; i < steps.Count; i++)
+            {
+                var step = steps[i];
+                var reasons = Scheduler.ParseReasons(step.DueReasons) | WaitReasons.Paused;
+                var at = wanted[i];
+                if (StepChannels.KeepsWindow(step.StepChannel))
+                {
+                    var schedule = new StepSchedule(StepSchedule.ResolveZone(step.ProspectTimeZone, step.CompanyTimeZone, step.MailboxTimeZone), step.Country, window, Holidays);
+                    var placed = Scheduler.Place(at, schedule, StepKeys.Jitter(step.ProspectId, step.SequenceId, step.CurrentStep));
+                    at = placed.At;
+                    reasons |= placed.Reasons;
+                }
+
+                updates.Add(new { id = step.Id, due = at, reasons = Scheduler.Format(reasons) });
+            }
+        }
+
+        if (updates.Count > 0)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "update enrollments set wanted_at = coalesce(wanted_at, next_due_at), next_due_at = @due, due_reasons = @reasons where id = @id",
+                updates, tx, cancellationToken: ct));
+        }
+
+        await tx.CommitAsync(ct);
+        return updates.Count;
+    }
+}

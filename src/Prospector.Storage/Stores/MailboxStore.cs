@@ -10,7 +10,8 @@ public sealed class MailboxStore(Database db)
         """
         id, workspace_id, name, from_address, from_name, daily_cap, smtp_host, smtp_port, smtp_security, smtp_username,
         smtp_password_protected, imap_host, imap_port, imap_security, imap_username, imap_password_protected, imap_folder, created_at,
-        owner_id, signature, time_zone, window_start_minute, window_end_minute, window_days, state, updated_at
+        owner_id, signature, time_zone, window_start_minute, window_end_minute, window_days, state, updated_at,
+        hourly_cap, min_gap_seconds, ramp_start, ramp_step, ramp_started_at
         """;
 
     /// <summary>Inserts a mailbox.</summary>
@@ -22,7 +23,8 @@ public sealed class MailboxStore(Database db)
             insert into mailboxes ({Columns})
             values (@Id, @WorkspaceId, @Name, @FromAddress, @FromName, @DailyCap, @SmtpHost, @SmtpPort, @SmtpSecurity, @SmtpUsername,
                     @SmtpPasswordProtected, @ImapHost, @ImapPort, @ImapSecurity, @ImapUsername, @ImapPasswordProtected, @ImapFolder, @CreatedAt,
-                    @OwnerId, @Signature, @TimeZone, @WindowStartMinute, @WindowEndMinute, @WindowDays, @State, @UpdatedAt)
+                    @OwnerId, @Signature, @TimeZone, @WindowStartMinute, @WindowEndMinute, @WindowDays, @State, @UpdatedAt,
+                    @HourlyCap, @MinGapSeconds, @RampStart, @RampStep, @RampStartedAt)
             """, m, cancellationToken: ct));
     }
 
@@ -37,7 +39,9 @@ public sealed class MailboxStore(Database db)
                 smtp_password_protected = @SmtpPasswordProtected, imap_host = @ImapHost, imap_port = @ImapPort, imap_security = @ImapSecurity,
                 imap_username = @ImapUsername, imap_password_protected = @ImapPasswordProtected, imap_folder = @ImapFolder,
                 owner_id = @OwnerId, signature = @Signature, time_zone = @TimeZone, window_start_minute = @WindowStartMinute,
-                window_end_minute = @WindowEndMinute, window_days = @WindowDays, updated_at = @UpdatedAt
+                window_end_minute = @WindowEndMinute, window_days = @WindowDays, updated_at = @UpdatedAt,
+                hourly_cap = @HourlyCap, min_gap_seconds = @MinGapSeconds, ramp_start = @RampStart, ramp_step = @RampStep,
+                ramp_started_at = @RampStartedAt, blocked_until = null
             where workspace_id = @WorkspaceId and id = @Id
             """, m, cancellationToken: ct)) == 1;
     }
@@ -51,6 +55,27 @@ public sealed class MailboxStore(Database db)
             new { workspaceId, id, now }, cancellationToken: ct));
         return await c.ExecuteScalarAsync<long>(new CommandDefinition(
             "select count(*) from mailboxes where workspace_id = @workspaceId and id = @id", new { workspaceId, id }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>
+    /// Pauses an active mailbox or resumes a paused one (its due email steps wait meanwhile). Returns false when the
+    /// workspace has no such mailbox, null when its state does not allow it.
+    /// </summary>
+    public async Task<bool?> SetPausedAsync(Guid workspaceId, Guid id, bool paused, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var state = await c.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
+            "select state from mailboxes where workspace_id = @workspaceId and id = @id", new { workspaceId, id }, cancellationToken: ct));
+        if (state is null)
+        {
+            return false;
+        }
+
+        var (from, to) = paused ? ("active", "paused") : ("paused", "active");
+        var changed = await c.ExecuteAsync(new CommandDefinition(
+            "update mailboxes set state = @to, blocked_until = null, updated_at = @now where workspace_id = @workspaceId and id = @id and state = @from",
+            new { workspaceId, id, from, to, now }, cancellationToken: ct));
+        return changed == 1 ? true : null;
     }
 
     /// <summary>A page of the workspace's mailboxes by id, optionally of one state.</summary>

@@ -21,6 +21,7 @@ public sealed class WorkspaceRow
     public string? PostalAddress { get; init; }
     public string Settings { get; init; } = "{}";
     public DateTimeOffset CreatedAt { get; init; }
+    public string State { get; init; } = "active";
 }
 
 public sealed class OwnerRow
@@ -62,6 +63,11 @@ public sealed class MailboxRow
     public string WindowDays { get; init; } = "mon,tue,wed,thu,fri";
     public string State { get; init; } = "active";
     public DateTimeOffset? UpdatedAt { get; init; }
+    public int? HourlyCap { get; init; }
+    public int MinGapSeconds { get; init; }
+    public int? RampStart { get; init; }
+    public int? RampStep { get; init; }
+    public DateTimeOffset? RampStartedAt { get; init; }
 }
 
 public sealed class SequenceRow

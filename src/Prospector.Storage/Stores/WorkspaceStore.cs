@@ -81,7 +81,16 @@ public sealed class WorkspaceStore(Database db)
     {
         await using var c = await db.OpenAsync(ct);
         return await c.QueryFirstOrDefaultAsync<WorkspaceRow>(new CommandDefinition(
-            "select id, name, postal_address, settings, created_at from workspaces where id = @workspaceId", new { workspaceId }, cancellationToken: ct));
+            "select id, name, postal_address, settings, created_at, state from workspaces where id = @workspaceId", new { workspaceId }, cancellationToken: ct));
+    }
+
+    /// <summary>Pauses (active → paused) or resumes (paused → active) all sending of a workspace. False when its state does not allow it.</summary>
+    public async Task<bool> SetPausedAsync(Guid workspaceId, bool paused, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var (from, to) = paused ? ("active", "paused") : ("paused", "active");
+        return await c.ExecuteAsync(new CommandDefinition(
+            "update workspaces set state = @to where id = @workspaceId and state = @from", new { workspaceId, from, to }, cancellationToken: ct)) == 1;
     }
 
     /// <summary>The workspace's settings (defaults for anything never set). Other features read their switches here.</summary>
