@@ -34,10 +34,10 @@ public enum WaitReasons
 /// </summary>
 public sealed record SendingWindow(int StartMinute, int EndMinute, IReadOnlySet<DayOfWeek> Days)
 {
+    private static readonly string[] DayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
     /// <summary>Mon–Fri 08:00–18:00.</summary>
     public static SendingWindow Default { get; } = Parse(480, 1080, "mon,tue,wed,thu,fri");
-
-    private static readonly string[] DayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
     /// <summary>The stored form: minutes and "mon,tue,…" (three-letter English day names, any case).</summary>
     /// <remarks>

@@ -1,0 +1,209 @@
+using CsCheck;
+using Prospector.Core.Scheduling;
+
+namespace Prospector.Core.Tests.Scheduling;
+
+/// <summary>Properties of the calculus over random zones (DST, odd offsets, midnight transitions), countries, windows and instants in 2026–2028.</summary>
+public class SchedulingPropertyTests
+{
+    private static readonly string[] ZoneIds =
+    [
+        "UTC", "Europe/Paris", "Europe/London", "America/New_York", "America/St_Johns", "America/Santiago", "America/Havana",
+        "America/Asuncion", "Asia/Beirut", "Asia/Kathmandu", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham",
+        "Pacific/Kiritimati", "Africa/Casablanca",
+    ];
+
+    private static readonly string?[] CountryCodes = ["FR", "US", "GB", "DE", "JP", "BR", "NZ", "CL", "AQ", "XX", null];
+
+    private static readonly DateTimeOffset Epoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private const int Minutes2026To2028 = 3 * 365 * 24 * 60;
+
+    private static readonly Gen<DateTimeOffset> Instant =
+        Gen.Select(Gen.Int[0, Minutes2026To2028], Gen.Int[0, 59], (m, s) => Epoch + TimeSpan.FromMinutes(m) + TimeSpan.FromSeconds(s));
+
+    private static readonly Gen<SendingWindow> Window =
+        Gen.Select(Gen.Int[0, 1439], Gen.Int[1, 1440], Gen.Int[1, 127], (start, length, mask) =>
+        {
+            var end = Math.Min(1440, start + length);
+            var days = Enumerable.Range(0, 7).Where(d => (mask & (1 << d)) != 0).Select(d => (DayOfWeek)d).ToHashSet();
+            return new SendingWindow(start, end, days);
+        });
+
+    private static readonly Gen<StepSchedule> Schedule =
+        Gen.Select(Gen.OneOf(ZoneIds), Gen.OneOf(CountryCodes), Window,
+            (zone, country, window) => new StepSchedule(TimeZoneInfo.FindSystemTimeZoneById(zone), country, window, PublicHolidayCalendar.Instance));
+
+    private static string Show(StepSchedule s) => $"{s.Zone.Id} {s.Country ?? "-"} [{s.Window.StartMinute},{s.Window.EndMinute}) {s.Window.FormatDays()}";
+
+    private static DateOnly LocalDate(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
+
+    [Fact]
+    public void Place_IsAllowedDeterministicAndTheFirstOpening()
+    {
+        Gen.Select(Schedule, Instant, Gen.Int[0, 1000]).Sample((schedule, wanted, key) =>
+        {
+            var jitterKey = $"enrollment-{key}";
+            var placement = Scheduler.Place(wanted, schedule, jitterKey);
+
+            Assert.Equal(WaitReasons.None, Scheduler.Check(placement.At, schedule));
+            Assert.True(placement.At >= wanted);
+            Assert.Equal(placement, Scheduler.Place(wanted, schedule, jitterKey));
+
+            var asked = Scheduler.Check(wanted, schedule);
+            if (asked == WaitReasons.None)
+            {
+                Assert.Equal(new Placement(wanted, WaitReasons.None), placement);
+                return;
+            }
+
+            // Allowed regions start on whole minutes: probing each minute after `wanted` finds the opening.
+            var probe = new DateTimeOffset(wanted.UtcTicks - (wanted.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero).AddMinutes(1);
+            while (probe < placement.At && Scheduler.Check(probe, schedule) != WaitReasons.None)
+            {
+                probe = probe.AddMinutes(1);
+            }
+
+            var opening = probe;
+            Assert.True(placement.At - opening < schedule.Window.Length, $"jitter {placement.At - opening} beyond the window from the first opening {opening:O}");
+            Assert.Equal(LocalDate(opening, schedule.Zone), LocalDate(placement.At, schedule.Zone));
+            for (var t = opening; t < placement.At; t = t.AddMinutes(1))
+            {
+                Assert.Equal(WaitReasons.None, Scheduler.Check(t, schedule));
+            }
+
+            // Reasons: why `wanted` was refused, plus every day skipped on the way.
+            var expected = asked;
+            for (var d = LocalDate(wanted, schedule.Zone).AddDays(1); d < LocalDate(placement.At, schedule.Zone); d = d.AddDays(1))
+            {
+                expected |= schedule.DayReasons(d);
+            }
+
+            Assert.Equal(expected & ~WaitReasons.Window, placement.Reasons & ~WaitReasons.Window);
+            Assert.True((placement.Reasons & asked) == asked);
+        }, iter: 300, print: t => $"{Show(t.Item1)} wanted {t.Item2:O} key {t.Item3}");
+    }
+
+    [Fact]
+    public void AddBusinessDays_LandsOnASendingDayAfterExactlyThatMany()
+    {
+        var timeOfDay = Gen.Select(Gen.Bool, Gen.Int[0, (24 * 60) - 1], (given, minute) => given ? TimeSpan.FromMinutes(minute) : (TimeSpan?)null);
+        Gen.Select(Schedule, Instant, Gen.Int[0, 15], timeOfDay).Sample((schedule, from, days, tod) =>
+        {
+            var result = Scheduler.AddBusinessDays(from, days, tod, schedule);
+
+            var zone = schedule.Zone;
+            var start = LocalDate(from, zone);
+            var landed = LocalDate(result, zone);
+            Assert.True(schedule.IsSendingDay(landed), $"{landed} is not a sending day");
+            var counted = 0;
+            for (var d = start.AddDays(1); d <= landed; d = d.AddDays(1))
+            {
+                counted += schedule.IsSendingDay(d) ? 1 : 0;
+            }
+
+            if (days == 0)
+            {
+                Assert.True(landed >= start);
+                Assert.Equal(landed == start ? 0 : 1, counted);
+            }
+            else
+            {
+                Assert.Equal(days, counted);
+            }
+
+            var wantedLocal = landed.ToDateTime(TimeOnly.MinValue) + (tod ?? TimeZoneInfo.ConvertTime(from, zone).TimeOfDay);
+            var local = TimeZoneInfo.ConvertTime(result, zone).DateTime;
+            if (zone.IsInvalidTime(wantedLocal))
+            {
+                Assert.True(local > wantedLocal && zone.IsInvalidTime(local.AddMinutes(-1)), $"{local} is not the end of the gap at {wantedLocal}");
+            }
+            else
+            {
+                Assert.Equal(wantedLocal, local);
+            }
+        }, iter: 300, print: t => $"{Show(t.Item1)} from {t.Item2:O} days {t.Item3} at {t.Item4}");
+    }
+
+    private sealed record Claims(MailboxLimits Limits, DateTimeOffset Start, int[] StepSeconds, int[] Demand)
+    {
+        public override string ToString()
+            => $"cap {Limits.DailyCap} hourly {Limits.HourlyCap} gap {Limits.MinGap} ramp {Limits.Ramp} zone {Limits.Zone.Id} start {Start:O} steps [{string.Join(',', StepSeconds)}] demand [{string.Join(',', Demand)}]";
+    }
+
+    private static readonly Gen<MailboxLimits> Limits =
+        Gen.Select(Gen.Int[1, 30], Gen.Int[0, 12], Gen.OneOf(0, 1, 3, 7, 20), Gen.Select(Gen.Bool, Gen.Int[1, 6], Gen.Int[0, 6], Gen.Int[-3, 3]), Gen.OneOf(ZoneIds),
+            (daily, hourly, gap, ramp, zone) => new MailboxLimits(
+                daily,
+                hourly == 0 ? null : hourly,
+                TimeSpan.FromMinutes(gap),
+                ramp.Item1 ? new RampUp(ramp.Item2, ramp.Item3, Epoch.AddDays(400 + ramp.Item4)) : null,
+                TimeZoneInfo.FindSystemTimeZoneById(zone)));
+
+    private static readonly Gen<Claims> ClaimRuns =
+        Gen.Select(Limits, Gen.Int[0, 400 * 24 * 60], Gen.Int[0, 90 * 60].Array[150], Gen.Int[0, 6].Array[150],
+            (limits, startMinute, steps, demand) => new Claims(limits, Epoch.AddDays(395).AddMinutes(startMinute % (20 * 24 * 60)), steps, demand));
+
+    private static Capacity CapacityAt(MailboxLimits limits, DateTimeOffset now, List<DateTimeOffset> slots)
+    {
+        var (dayStart, dayEnd) = MailboxCapacity.DayOf(limits, now);
+        var usedToday = slots.Count(s => s >= dayStart && s < dayEnd);
+        var lastHour = slots.Where(s => s > now - TimeSpan.FromHours(1)).ToList();
+        return MailboxCapacity.At(limits, now, usedToday, lastHour, slots.Count > 0 ? slots[^1] : null);
+    }
+
+    [Fact]
+    public void Capacity_ClaimSimulation_NeverExceedsCapsNorGap_AndFreeAtFrees()
+    {
+        ClaimRuns.Sample(run =>
+        {
+            var limits = run.Limits;
+            var slots = new List<DateTimeOffset>();
+            var now = run.Start;
+            for (var i = 0; i < run.StepSeconds.Length; i++)
+            {
+                now += TimeSpan.FromSeconds(run.StepSeconds[i]);
+                var capacity = CapacityAt(limits, now, slots);
+                Assert.True(capacity.Available >= 0);
+                if (capacity.Available > 0)
+                {
+                    Assert.Equal((null, WaitReasons.None), (capacity.FreeAt, capacity.Limit));
+                    slots.AddRange(Enumerable.Repeat(now, Math.Min(capacity.Available, run.Demand[i])));
+                    continue;
+                }
+
+                Assert.NotEqual(WaitReasons.None, capacity.Limit);
+                var freeAt = Assert.NotNull(capacity.FreeAt);
+                Assert.True(freeAt > now);
+                Assert.True(CapacityAt(limits, freeAt, slots).Available >= 1, $"nothing free at {freeAt:O} ({capacity.Limit})");
+                Assert.Equal(0, CapacityAt(limits, freeAt.AddTicks(-1), slots).Available);
+            }
+
+            foreach (var day in slots.GroupBy(s => LocalDate(s, limits.Zone)))
+            {
+                Assert.True(day.Count() <= MailboxCapacity.DailyCapOn(limits, day.Key), $"{day.Count()} sends on {day.Key}");
+            }
+
+            if (limits.HourlyCap is { } hourly)
+            {
+                // Any rolling hour holding more than the cap would hold it from one of its slots on.
+                for (int i = 0, j = 0; i < slots.Count; i++)
+                {
+                    while (j < slots.Count && slots[j] < slots[i] + TimeSpan.FromHours(1))
+                    {
+                        j++;
+                    }
+
+                    Assert.True(j - i <= hourly, $"{j - i} > {hourly} in the hour from {slots[i]:O}");
+                }
+            }
+
+            if (limits.MinGap > TimeSpan.Zero)
+            {
+                for (var i = 1; i < slots.Count; i++)
+                {
+                    Assert.True(slots[i] - slots[i - 1] >= limits.MinGap, $"gap {slots[i] - slots[i - 1]} at {slots[i]:O}");
+                }
+            }
+        }, iter: 200);
+    }
+}
