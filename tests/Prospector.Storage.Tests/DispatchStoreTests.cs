@@ -254,7 +254,7 @@ public sealed class PostgresDispatchStoreTests() : DispatchStoreTests(SqlDialect
     public async Task ClaimDueAsync_ClaimsEachRowOnce_WhenFourWorkersClaimConcurrently()
     {
         var ws = await Data.WorkspaceAsync();
-        var mailbox = await Data.MailboxAsync(ws);
+        var mailbox = await Data.MailboxAsync(ws, dailyCap: 1000);
         var sequence = await Data.SequenceAsync(ws);
         var prospects = new List<Guid>();
         for (var i = 0; i < 500; i++)

@@ -38,7 +38,7 @@ public sealed class TestData(Database db)
 
     public Task<Guid> WorkspaceAsync(string name = "ws") => Workspaces.CreateAsync(name, T0, CancellationToken.None);
 
-    public async Task<MailboxRow> MailboxAsync(Guid workspaceId, DateTimeOffset? createdAt = null)
+    public async Task<MailboxRow> MailboxAsync(Guid workspaceId, DateTimeOffset? createdAt = null, int dailyCap = 50)
     {
         var n = Interlocked.Increment(ref _counter);
         var row = new MailboxRow
@@ -48,7 +48,7 @@ public sealed class TestData(Database db)
             Name = $"mb{n}",
             FromAddress = $"sender{n}@example.test",
             FromName = "Sender",
-            DailyCap = 50,
+            DailyCap = dailyCap,
             SmtpHost = "127.0.0.1",
             SmtpPort = 2525,
             SmtpSecurity = "none",

@@ -299,7 +299,7 @@ public sealed partial class DispatchStore
         foreach (var slot in released)
         {
             await c.ExecuteAsync(new CommandDefinition(
-                "update mailbox_slots set state = 'released', updated_at = @now where id = @id", new { slot.Id, now }, tx, cancellationToken: ct));
+                "update mailbox_slots set state = 'released', updated_at = @now where id = @id", new { id = slot.Id, now }, tx, cancellationToken: ct));
             await c.ExecuteAsync(new CommandDefinition(
                 """
                 update mailboxes set blocked_until = null,
