@@ -47,6 +47,8 @@ public sealed class ProspectJourneyTests(ITestOutputHelper output)
             name = "SDR", fromAddress = sender, fromName = "Sam Seller", dailyCap = 100,
             smtp = new { host = smtpHost, port = smtpPort, security = "none" },
             imap = new { host = imapHost, port = imapPort, security = "none", username = sender, password = TestServices.MailPassword },
+            // Open all week, all day: the journey runs now, whatever the day and the prospects' zones.
+            sendingWindow = new { start = "00:00", end = "24:00", days = new[] { "mon", "tue", "wed", "thu", "fri", "sat", "sun" } },
         }));
         // Prospects first: the sequence's {{ custom.run }} is checked against the workspace's known custom fields.
         var imported = await Read(http.PostAsJsonAsync("/api/prospects", new
