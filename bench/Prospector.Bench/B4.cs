@@ -99,6 +99,7 @@ public static class B4
             ["ApiOptions:BootstrapApiKey"] = ApiKeys.Generate(), // so no generated key is printed
             // One Information line per send would measure the console, not the dispatcher.
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error", // "no XML encryptor": irrelevant here
         };
         if (o.BatchSize is { } batch)
         {

@@ -10,6 +10,12 @@ public sealed record B4Report(
     B4Options Options, Machine Machine, string PostgresVersion, DispatcherOptions Dispatcher, BaselineResult Baseline,
     int Steps, double DrainSeconds, double DrainRate, int LatenessRate, int LatenessSteps, Lateness Lateness)
 {
+#if DEBUG
+    private const string Build = "Debug";
+#else
+    private const string Build = "Release";
+#endif
+
     public string Markdown()
     {
         var ratio = DrainRate / Baseline.Rate;
@@ -18,6 +24,11 @@ public sealed record B4Report(
         var s = new StringBuilder();
         s.AppendLine("## B4 — steps due at once: our dispatcher vs Hangfire's delayed-job scheduler").AppendLine();
         s.AppendLine($"Last run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine.Summary}; PostgreSQL {PostgresVersion} (the local test instance: fsync and synchronous_commit off).");
+        if (Build != "Release")
+        {
+            s.AppendLine($"**{Build} build: not representative; run with `-c Release`.**");
+        }
+
         s.AppendLine($"Command: `dotnet run -c Release --project bench/Prospector.Bench -- {Options.CommandLine}`").AppendLine();
         s.AppendLine("| | Count | Time | Rate |");
         s.AppendLine("|---|---:|---:|---:|");

@@ -4,9 +4,10 @@ using System.Runtime.InteropServices;
 namespace Prospector.Bench;
 
 /// <summary>Where a benchmark ran.</summary>
-public sealed record Machine(int Cores, string Cpu, string Os, string Runtime, string? Commit)
+public sealed record Machine(int Cores, string Cpu, string Os, string Runtime, string? Commit, string? LoadAverage)
 {
-    public string Summary => $"{Cores} cores ({Cpu}), {Os}, {Runtime}{(Commit is null ? "" : $", commit {Commit}")}";
+    public string Summary => $"{Cores} cores ({Cpu}), {Os}, {Runtime}{(Commit is null ? "" : $", commit {Commit}")}" +
+        (LoadAverage is null ? "" : $", load average {LoadAverage} at start (the machine is shared)");
 
     public static async Task<Machine> DescribeAsync()
     {
@@ -14,7 +15,8 @@ public sealed record Machine(int Cores, string Cpu, string Os, string Runtime, s
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
             : null;
         return new Machine(Environment.ProcessorCount, cpu ?? RuntimeInformation.ProcessArchitecture.ToString(), RuntimeInformation.OSDescription,
-            RuntimeInformation.FrameworkDescription, await CommitAsync());
+            RuntimeInformation.FrameworkDescription, await CommitAsync(),
+            File.Exists("/proc/loadavg") ? string.Join(' ', (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ').Take(3)) : null);
     }
 
     private static async Task<string?> CommitAsync()
