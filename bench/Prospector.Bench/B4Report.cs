@@ -11,9 +11,9 @@ public sealed record B4Report(
     int Steps, double DrainSeconds, double DrainRate, int LatenessRate, int LatenessSteps, Lateness Lateness)
 {
 #if DEBUG
-    private const string Build = "Debug";
+    private static readonly string Build = "Debug";
 #else
-    private const string Build = "Release";
+    private static readonly string Build = "Release";
 #endif
 
     public string Markdown()
