@@ -1,0 +1,31 @@
+using System.Globalization;
+using Prospector.Bench;
+
+// Figures are printed and written with invariant formatting (1,234.5).
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+// dotnet run -c Release --project bench/Prospector.Bench -- b4 [--steps 100000] [--baseline-jobs 10000] ...
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine(B4Options.Usage);
+    return 0;
+}
+
+if (args[0] != "b4")
+{
+    Console.Error.WriteLine($"unknown benchmark '{args[0]}'\n\n{B4Options.Usage}");
+    return 2;
+}
+
+B4Options options;
+try
+{
+    options = B4Options.Parse(args[1..]);
+}
+catch (FormatException ex)
+{
+    Console.Error.WriteLine($"{ex.Message}\n\n{B4Options.Usage}");
+    return 2;
+}
+
+return await B4.RunAsync(options);
