@@ -55,6 +55,7 @@ public static class SequencesApi
         group.MapSequenceMigrationsApi();
         group.MapSequencePreviewApi();
         group.MapSequenceEnrollmentsApi();
+        group.MapSequenceSimulationApi();
         return api;
     }
 
