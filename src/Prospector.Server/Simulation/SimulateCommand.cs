@@ -150,7 +150,7 @@ public static class SimulateCommand
         return Simulator.RunAsync(start, (services, token) => SeedAsync(services, file, start, mailboxNames, token), ct);
     }
 
-    private static async Task<SimulationPlan> SeedAsync(
+    internal static async Task<SimulationPlan> SeedAsync(
         IServiceProvider services, SimulationFile file, DateTimeOffset start, IDictionary<Guid, string>? mailboxNames, CancellationToken ct)
     {
         var errors = new List<ValidationError>();
@@ -364,7 +364,8 @@ public static class SimulateCommand
         text.AppendLine("Emails per day (mailbox's local date):");
         foreach (var day in result.PerDay.GroupBy(d => d.Date))
         {
-            var cells = day.Select(d => $"{mailboxNames.GetValueOrDefault(d.MailboxId, d.MailboxId.ToString())}: {d.Emails}");
+            var cells = day.Select(d => (Name: mailboxNames.GetValueOrDefault(d.MailboxId, d.MailboxId.ToString()), d.Emails))
+                .OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => $"{c.Name}: {c.Emails}");
             text.AppendLine(CultureInfo.InvariantCulture, $"  {day.Key:yyyy-MM-dd} {day.Key.DayOfWeek.ToString()[..3]}  {string.Join(", ", cells)}");
         }
 

@@ -207,7 +207,7 @@ public static class Simulator
             var perDay = timeline.Where(t => t.MailboxId is not null)
                 .GroupBy(t => (Date: DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(t.At, zones.GetValueOrDefault(t.MailboxId!.Value, TimeZoneInfo.Utc)).DateTime), Mailbox: t.MailboxId!.Value))
                 .Select(g => new DayVolume(g.Key.Date, g.Key.Mailbox, g.Count()))
-                .OrderBy(d => d.Date).ThenBy(d => d.MailboxId)
+                .OrderBy(d => d.Date).ThenBy(d => Pool(d.MailboxId)).ThenBy(d => d.MailboxId)
                 .ToList();
 
             var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -231,6 +231,20 @@ public static class Simulator
             return new SimulationResult(
                 timeline, perDay, outcomes, finishedAt, unfinished, enrolled.Skipped.Select(s => new SimulationSkip(s.ProspectId, s.Reason)).ToList(),
                 _ignored.OrderBy(i => i.Index).ToList(), steps, plan.Start, end);
+        }
+
+        // Pool order: stable across runs even where ids are fresh (the CLI's scratch mailboxes).
+        private int Pool(Guid mailboxId)
+        {
+            for (var i = 0; i < plan.MailboxIds.Count; i++)
+            {
+                if (plan.MailboxIds[i] == mailboxId)
+                {
+                    return i;
+                }
+            }
+
+            return int.MaxValue;
         }
 
         private static TimeZoneInfo Zone(string id) => TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
