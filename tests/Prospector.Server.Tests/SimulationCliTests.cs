@@ -99,6 +99,37 @@ public class SimulationCliTests
         Assert.Contains("more than 3 steps", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Simulate_CompletesTasksAndReadsInjectedFacts_WhenABranchTestsLinkedInConnected()
+    {
+        var file = JsonSerializer.Deserialize<SimulationFile>("""
+            {
+              "sequence": { "steps": [
+                { "id": "invite", "type": "linkedin_invite", "note": "Hi {{ first_name }}" },
+                { "id": "check", "type": "branch", "if": "linkedin_connected", "then": "msg", "else": "end" },
+                { "id": "msg", "type": "linkedin_message", "body": "Thanks for connecting" }
+              ] },
+              "prospects": [
+                { "email": "yes@a.example", "firstName": "Yes", "linkedinUrl": "https://www.linkedin.com/in/yes-person" },
+                { "email": "no@b.example", "firstName": "No", "linkedinUrl": "https://www.linkedin.com/in/no-person" }
+              ],
+              "mailboxes": [ { "name": "M" } ],
+              "start": "2026-12-07T09:00:00Z",
+              "horizonDays": 5,
+              "events": [ { "prospect": "https://www.linkedin.com/in/yes-person", "type": "linkedin_connected", "at": "2026-12-07T09:00:00Z" } ]
+            }
+            """, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+
+        var result = await SimulateCommand.RunAsync(file, null, CancellationToken.None);
+
+        string[] Steps(string who) => result.Timeline.Where(t => t.Prospect == who).Select(t => t.StepType).ToArray();
+        Assert.Equal(["linkedin_invite", "linkedin_message"], Steps("yes@a.example"));
+        Assert.Equal(["linkedin_invite"], Steps("no@b.example"));
+        Assert.All(result.Timeline, t => Assert.Null(t.MailboxId));
+        Assert.Equal(2, result.Outcomes["completed"]);
+        Assert.Empty(result.PerDay);
+    }
+
     private static Task<SimulationPlan> SimulateCommandSeed(SimulationFile file, IServiceProvider services, CancellationToken ct)
         => SimulateCommand.SeedAsync(services, file, file.Start!.Value, null, ct);
 }

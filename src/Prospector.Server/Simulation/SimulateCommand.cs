@@ -194,8 +194,9 @@ public static class SimulateCommand
             }
         }
 
-        if (file.Mailboxes.Length == 0 && definition?.Steps.Any(s => s is EmailStep) != false)
+        if (file.Mailboxes.Length == 0)
         {
+            // Every enrollment has a mailbox (the thread's sender), whatever its steps.
             errors.Add(new("mailboxes", "give at least one mailbox"));
         }
 
