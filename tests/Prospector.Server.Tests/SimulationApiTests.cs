@@ -188,4 +188,19 @@ public class SimulationApiTests
         Assert.Equal(JsonValueKind.Null, ok.GetProperty("finishedAt").ValueKind);
         Assert.Equal(1, ok.GetProperty("unfinished").GetInt32());
     }
+
+    [Fact]
+    public async Task Simulate_Answers422_WhenTheWorkExceedsTheLimit()
+    {
+        await using var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, new Dictionary<string, string?> { ["role"] = "api" });
+        var http = app.Client();
+        var steps = Enumerable.Range(1, 6).Select(i => (object)new { id = $"e{i}", type = "email", subject = "Hi", body = $"Mail {i}" }).ToArray();
+        var (sequence, mailboxes, p) = await SetUpAsync(http, steps, 2_000);
+
+        using var response = await http.PostAsJsonAsync($"/api/sequences/{sequence}/simulate", new { prospectIds = p, mailboxIds = mailboxes, start = Friday });
+        var problem = await response.ReadJsonAsync();
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("2000 prospects × 6 steps", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
 }

@@ -33,7 +33,10 @@ public static class SequenceSimulationApi
     internal const int MaxMailboxes = 100;
 
     /// <summary>Steps the dispatcher may run in one simulation (the work limit of one request).</summary>
-    internal const int MaxSteps = 20_000;
+    internal const int MaxSteps = 10_000;
+
+    /// <summary>Wall-clock limit of one simulation request (a loaded machine must not hold a request for minutes).</summary>
+    internal static readonly TimeSpan MaxDuration = TimeSpan.FromSeconds(60);
 
     /// <summary>Maps the simulate route on the sequences group.</summary>
     public static RouteGroupBuilder MapSequenceSimulationApi(this RouteGroupBuilder sequences)
@@ -121,18 +124,24 @@ public static class SequenceSimulationApi
             return TooLarge($"{prospectIds.Count} prospects × {actionable} steps exceeds the limit of {MaxSteps} steps per simulation; use a smaller sample");
         }
 
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(MaxDuration);
         try
         {
             var result = await Simulator.RunAsync(start, async (scratch, token) =>
             {
                 await CopyAsync(live, scratch.GetRequiredService<Database>(), workspaceId, id, version, prospectIds, mailboxIds, token);
                 return new SimulationPlan(workspaceId, id, version, definition, prospectIds, mailboxIds, start, TimeSpan.FromDays(horizonDays), events, MaxSteps);
-            }, ct);
+            }, limit.Token);
             return TypedResults.Ok(result);
         }
         catch (SimulationLimitException ex)
         {
             return TooLarge(ex.Message);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return TooLarge($"the simulation took longer than {MaxDuration.TotalSeconds:0} s; use a smaller sample or a shorter horizon");
         }
     }
 
