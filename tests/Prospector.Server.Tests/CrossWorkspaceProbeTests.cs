@@ -54,6 +54,7 @@ public partial class CrossWorkspaceProbeTests
         ["POST /api/audiences/{id:guid}/members"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") } },
         ["DELETE /api/audiences/{id:guid}/members"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") } },
         ["POST /api/sequences/{id:guid}/preview"] = async a => new { prospectId = await a.IdOf("/api/prospects") },
+        ["POST /api/sequences/{id:guid}/simulate"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") }, mailboxIds = new[] { await a.IdOf("/api/mailboxes") } },
     };
 
     [Fact]

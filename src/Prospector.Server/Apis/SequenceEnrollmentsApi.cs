@@ -95,24 +95,34 @@ public static class SequenceEnrollmentsApi
         }
 
         var definition = SequenceParser.Deserialize(stored.Definition);
-        var now = clock.GetUtcNow();
-        var first = SequenceProgress.Next(definition, 0, now);
-        var plan = new EnrollPlan(workspaceId, id, version, pool, first.StepIndex ?? 0, first.DueAt, now)
+        var plan = Plan(workspaceId, id, version, definition, pool, clock.GetUtcNow()) with
         {
             FirstChannel = first.Channel ?? StepChannels.Email,
             ProspectIds = request.ProspectIds,
             AudienceId = request.AudienceId,
             OwnerId = request.OwnerId,
             SkipActiveInOtherSequences = request.SkipActiveInOtherSequences,
-            NeedsEmail = definition.Steps.Any(s => s is EmailStep),
-            NeedsLinkedInUrl = definition.Steps.Any(s => s is LinkedInVisitStep or LinkedInInviteStep or LinkedInMessageStep),
-            RequiredFields = RequiredFields(definition),
         };
         var result = await enrollments.EnrollAsync(plan, ct);
         return TypedResults.Ok(new EnrollResponse(
             version,
             result.Enrolled.Select(e => new EnrolledProspect(e.ProspectId, e.EnrollmentId, e.MailboxId)).ToArray(),
             result.Skipped.Select(s => new SkippedProspect(s.ProspectId, s.Reason)).ToArray()));
+    }
+
+    /// <summary>
+    /// The plan for enrolling into <paramref name="version"/> at <paramref name="now"/>: first step and due time, and what
+    /// every prospect needs. Shared with the simulation, so a dry run enrolls exactly as this route does.
+    /// </summary>
+    internal static EnrollPlan Plan(Guid workspaceId, Guid sequenceId, int version, SequenceDefinition definition, IReadOnlyList<Guid> pool, DateTimeOffset now)
+    {
+        var first = SequenceProgress.Next(definition, 0, now);
+        return new EnrollPlan(workspaceId, sequenceId, version, pool, first.StepIndex ?? 0, first.DueAt, now)
+        {
+            NeedsEmail = definition.Steps.Any(s => s is EmailStep),
+            NeedsLinkedInUrl = definition.Steps.Any(s => s is LinkedInVisitStep or LinkedInInviteStep or LinkedInMessageStep),
+            RequiredFields = RequiredFields(definition),
+        };
     }
 
     private static async Task<List<Guid>> MailboxPoolAsync(

@@ -54,6 +54,7 @@ public static class SequencesApi
         group.MapSequenceMigrationsApi();
         group.MapSequencePreviewApi();
         group.MapSequenceEnrollmentsApi();
+        group.MapSequenceSimulationApi();
         return api;
     }
 

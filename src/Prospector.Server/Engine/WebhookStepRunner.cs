@@ -26,24 +26,30 @@ public sealed class WebhookStepRunner : IDisposable
     private readonly ILogger<WebhookStepRunner> _logger;
     private readonly HttpClient _http;
 
-    /// <summary>Creates the runner and its HTTP client (no redirects, no proxy, no cookies, guarded connects).</summary>
-    public WebhookStepRunner(DispatchStore store, TimeProvider clock, IOptions<DispatcherOptions> options, ILogger<WebhookStepRunner> logger)
+    /// <summary>
+    /// Creates the runner and its HTTP client (no redirects, no proxy, no cookies, guarded connects). A
+    /// <paramref name="transport"/> (registered only by the simulation) replaces the network handler entirely.
+    /// </summary>
+    public WebhookStepRunner(
+        DispatchStore store, TimeProvider clock, IOptions<DispatcherOptions> options, ILogger<WebhookStepRunner> logger, WebhookTransport? transport = null)
     {
         _store = store;
         _clock = clock;
         _options = options;
         _logger = logger;
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectCallback = ConnectAsync,
-        };
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = transport is null ? new HttpClient(GuardedHandler()) : new HttpClient(transport.Handler, disposeHandler: false);
+        _http.Timeout = Timeout.InfiniteTimeSpan;
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("Prospector-Webhook/1.0");
     }
+
+    private SocketsHttpHandler GuardedHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectCallback = ConnectAsync,
+    };
 
     /// <summary>Runs the webhook step of a claimed enrollment.</summary>
     internal async Task RunAsync(DispatchWork work, SequenceDefinition definition, WebhookStep step, CancellationToken ct)
@@ -242,6 +248,13 @@ public sealed class WebhookStepRunner : IDisposable
         Failed,
     }
 }
+
+/// <summary>
+/// A replacement for the webhook runner's network transport. Live dispatch never registers one; the simulation registers a
+/// handler that answers without any connection or DNS lookup.
+/// </summary>
+/// <param name="Handler">The handler every webhook request goes to (not disposed by the runner).</param>
+public sealed record WebhookTransport(HttpMessageHandler Handler);
 
 /// <summary>A webhook target that the SSRF guard refuses (non-public address, unresolvable name).</summary>
 public sealed class WebhookTargetRefusedException : Exception
