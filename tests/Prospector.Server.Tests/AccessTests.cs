@@ -67,7 +67,7 @@ public class AccessTests
             "POST /api/mailboxes/", "PATCH /api/mailboxes/{id:guid}", "DELETE /api/mailboxes/{id:guid}",
             "POST /api/owners/", "PATCH /api/owners/{id:guid}", "DELETE /api/owners/{id:guid}",
             "POST /api/keys/", "GET /api/keys/", "DELETE /api/keys/{id:guid}",
-            "PATCH /api/workspace", "POST /api/workspaces", "PUT /api/crm/connection",
+            "PATCH /api/workspace", "POST /api/workspace/pause", "POST /api/workspace/resume", "POST /api/workspaces", "PUT /api/crm/connection",
         ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), adminOnly.Order(StringComparer.Ordinal));
     }

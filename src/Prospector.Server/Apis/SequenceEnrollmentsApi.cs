@@ -97,7 +97,6 @@ public static class SequenceEnrollmentsApi
         var definition = SequenceParser.Deserialize(stored.Definition);
         var plan = Plan(workspaceId, id, version, definition, pool, clock.GetUtcNow()) with
         {
-            FirstChannel = first.Channel ?? StepChannels.Email,
             ProspectIds = request.ProspectIds,
             AudienceId = request.AudienceId,
             OwnerId = request.OwnerId,
@@ -119,6 +118,7 @@ public static class SequenceEnrollmentsApi
         var first = SequenceProgress.Next(definition, 0, now);
         return new EnrollPlan(workspaceId, sequenceId, version, pool, first.StepIndex ?? 0, first.DueAt, now)
         {
+            FirstChannel = first.Channel ?? StepChannels.Email,
             NeedsEmail = definition.Steps.Any(s => s is EmailStep),
             NeedsLinkedInUrl = definition.Steps.Any(s => s is LinkedInVisitStep or LinkedInInviteStep or LinkedInMessageStep),
             RequiredFields = RequiredFields(definition),

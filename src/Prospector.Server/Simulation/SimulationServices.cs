@@ -35,6 +35,7 @@ public static class SimulationServices
         services.AddSingleton<SequenceStore>();
         services.AddSingleton<ProspectStore>();
         services.AddSingleton<EnrollmentStore>();
+        services.AddSingleton<Prospector.Core.Scheduling.IHolidayCalendar>(Prospector.Core.Scheduling.PublicHolidayCalendar.Instance);
         services.AddSingleton<DispatchStore>();
         services.AddSingleton<SuppressionStore>();
         services.AddSingleton<InboundStore>();
