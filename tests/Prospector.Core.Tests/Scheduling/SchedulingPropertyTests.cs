@@ -35,6 +35,9 @@ public class SchedulingPropertyTests
 
     private static string Show(StepSchedule s) => $"{s.Zone.Id} {s.Country ?? "-"} [{s.Window.StartMinute},{s.Window.EndMinute}) {s.Window.FormatDays()}";
 
+    private static DateTimeOffset NextMinute(DateTimeOffset at)
+        => new DateTimeOffset(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero).AddMinutes(1);
+
     private static DateOnly LocalDate(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
 
     [Fact]
@@ -56,11 +59,13 @@ public class SchedulingPropertyTests
                 return;
             }
 
-            // Allowed regions start on whole minutes: probing each minute after `wanted` finds the opening.
-            var probe = new DateTimeOffset(wanted.UtcTicks - (wanted.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero).AddMinutes(1);
-            while (probe < placement.At && Scheduler.Check(probe, schedule) != WaitReasons.None)
+            // Allowed regions start on whole minutes: probing each minute after `wanted` finds the opening (whole local
+            // days that are not sending days are skipped: Check refuses every instant of them).
+            var day = new MailboxLimits(1, null, TimeSpan.Zero, null, schedule.Zone);
+            var probe = NextMinute(wanted);
+            while (probe < placement.At && Scheduler.Check(probe, schedule) is var refused && refused != WaitReasons.None)
             {
-                probe = probe.AddMinutes(1);
+                probe = refused == WaitReasons.Window ? probe.AddMinutes(1) : NextMinute(MailboxCapacity.DayOf(day, probe).End.AddTicks(-1));
             }
 
             var opening = probe;
@@ -124,6 +129,24 @@ public class SchedulingPropertyTests
         }, iter: 300, print: t => $"{Show(t.Item1)} from {t.Item2:O} days {t.Item3} at {t.Item4}");
     }
 
+    [Fact]
+    public void DayOf_ContainsTheInstant_AndDaysTileTheTimeline()
+    {
+        Gen.Select(Gen.OneOf(ZoneIds), Instant).Sample((zoneId, at) =>
+        {
+            var limits = new MailboxLimits(10, null, TimeSpan.Zero, null, TimeZoneInfo.FindSystemTimeZoneById(zoneId));
+            var (start, end) = MailboxCapacity.DayOf(limits, at);
+
+            Assert.True(start <= at && at < end, $"{at:O} not in [{start:O}, {end:O})");
+            var date = LocalDate(at, limits.Zone);
+            Assert.Equal(date, LocalDate(start, limits.Zone));
+            Assert.Equal(date, LocalDate(end.AddTicks(-1), limits.Zone));
+            Assert.Equal(date.AddDays(1), LocalDate(end, limits.Zone));
+            Assert.Equal(end, MailboxCapacity.DayOf(limits, end).Start);
+            Assert.InRange(end - start, TimeSpan.FromHours(22), TimeSpan.FromHours(26));
+        }, iter: 1000, print: t => $"{t.Item1} {t.Item2:O}");
+    }
+
     private sealed record Claims(MailboxLimits Limits, DateTimeOffset Start, int[] StepSeconds, int[] Demand)
     {
         public override string ToString()
@@ -143,12 +166,25 @@ public class SchedulingPropertyTests
         Gen.Select(Limits, Gen.Int[0, 400 * 24 * 60], Gen.Int[0, 90 * 60].Array[150], Gen.Int[0, 6].Array[150],
             (limits, startMinute, steps, demand) => new Claims(limits, Epoch.AddDays(395).AddMinutes(startMinute % (20 * 24 * 60)), steps, demand));
 
+    // What a claim at `now` sees (the slots are ascending and none is after `now`).
     private static Capacity CapacityAt(MailboxLimits limits, DateTimeOffset now, List<DateTimeOffset> slots)
     {
-        var (dayStart, dayEnd) = MailboxCapacity.DayOf(limits, now);
-        var usedToday = slots.Count(s => s >= dayStart && s < dayEnd);
-        var lastHour = slots.Where(s => s > now - TimeSpan.FromHours(1)).ToList();
-        return MailboxCapacity.At(limits, now, usedToday, lastHour, slots.Count > 0 ? slots[^1] : null);
+        var (dayStart, _) = MailboxCapacity.DayOf(limits, now);
+        var usedToday = slots.Count - FirstAtOrAfter(slots, dayStart);
+        var hourFrom = FirstAtOrAfter(slots, now - TimeSpan.FromHours(1) + TimeSpan.FromTicks(1));
+        return MailboxCapacity.At(limits, now, usedToday, slots.GetRange(hourFrom, slots.Count - hourFrom), slots.Count > 0 ? slots[^1] : null);
+    }
+
+    private static int FirstAtOrAfter(List<DateTimeOffset> ascending, DateTimeOffset at)
+    {
+        var (low, high) = (0, ascending.Count);
+        while (low < high)
+        {
+            var mid = (low + high) / 2;
+            (low, high) = ascending[mid] < at ? (mid + 1, high) : (low, mid);
+        }
+
+        return low;
     }
 
     [Fact]
