@@ -6,7 +6,8 @@ namespace Prospector.Core.Scheduling;
 /// <summary>
 /// Local-time arithmetic over a <see cref="TimeZoneInfo"/> with explicit DST rules: a local time that does not exist
 /// (spring forward) maps to the first valid instant after it, an ambiguous one (fall back) to the earlier instant.
-/// Every instant this class returns has offset zero.
+/// Every instant this class returns has offset zero. Local time is always derived from instants (instant + offset), as
+/// <see cref="TimeZoneInfo.ConvertTime(DateTimeOffset, TimeZoneInfo)"/> does, so Check, Place and DayOf agree.
 /// </summary>
 internal static class ZoneMath
 {
@@ -23,35 +24,36 @@ internal static class ZoneMath
 
     public static DateOnly LocalDate(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(Local(at, zone));
 
-    /// <summary>The instant of a local wall-clock time (gap → first valid instant after it; ambiguous → earlier).</summary>
-    public static DateTimeOffset Resolve(DateTime local, TimeZoneInfo zone)
-    {
-        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        if (zone.IsInvalidTime(local))
-        {
-            // The gap ends at the transition instant; its local time is the first valid minute after the gap
-            // (transitions fall on whole minutes in every zone of the tz database since the 1970s).
-            var probe = local.AddTicks(-(local.Ticks % TimeSpan.TicksPerMinute));
-            for (var i = 0; i < 48 * 60 && zone.IsInvalidTime(probe); i++)
-            {
-                probe = probe.AddMinutes(1);
-            }
-
-            local = probe;
-        }
-
-        if (zone.IsAmbiguousTime(local))
-        {
-            var offsets = zone.GetAmbiguousTimeOffsets(local);
-            var largest = offsets.Max();
-            return new DateTimeOffset(local.Ticks - largest.Ticks, TimeSpan.Zero);
-        }
-
-        return new DateTimeOffset(local.Ticks - zone.GetUtcOffset(local).Ticks, TimeSpan.Zero);
-    }
-
+    /// <summary>
+    /// The instant of a local wall-clock time: the earliest instant whose local time is on <paramref name="date"/> at or
+    /// after <paramref name="timeOfDay"/>. So an ambiguous time (fall back) gives its earlier instant and a nonexistent one
+    /// (spring forward) the first valid instant after it.
+    /// </summary>
+    /// <remarks>
+    /// Built only on instant → offset (<see cref="TimeZoneInfo.GetUtcOffset(DateTimeOffset)"/>, what
+    /// <see cref="TimeZoneInfo.ConvertTime(DateTimeOffset, TimeZoneInfo)"/> uses), never on the local-time
+    /// queries (IsInvalidTime, GetUtcOffset(DateTime)), which disagree with it in zones such as Africa/Casablanca.
+    /// </remarks>
     public static DateTimeOffset Resolve(DateOnly date, TimeSpan timeOfDay, TimeZoneInfo zone)
-        => Resolve(date.ToDateTime(TimeOnly.MinValue).Add(timeOfDay), zone);
+    {
+        var intervals = Intervals(date, timeOfDay, TimeSpan.FromDays(1), zone);
+        if (intervals.Count > 0)
+        {
+            return intervals[0].Start;
+        }
+
+        // The rest of the day does not exist (a gap across midnight): the next day's first instant.
+        for (var next = date.AddDays(1); next <= date.AddDays(3); next = next.AddDays(1))
+        {
+            intervals = Intervals(next, TimeSpan.Zero, TimeSpan.FromDays(1), zone);
+            if (intervals.Count > 0)
+            {
+                return intervals[0].Start;
+            }
+        }
+
+        throw new InvalidOperationException($"{date:yyyy-MM-dd} {timeOfDay} has no instant in {zone.Id}");
+    }
 
     /// <summary>
     /// The instants whose local time in <paramref name="zone"/> is on <paramref name="date"/> with a time of day in
