@@ -192,12 +192,15 @@ public class SchedulingPropertyTests
                 daily,
                 hourly == 0 ? null : hourly,
                 TimeSpan.FromMinutes(gap),
-                ramp.Item1 ? new RampUp(ramp.Item2, ramp.Item3, Epoch.AddDays(400 + ramp.Item4)) : null,
+                ramp.Item1 ? new RampUp(ramp.Item2, ramp.Item3, Epoch.AddDays(ramp.Item4)) : null, // StartedAt relative to Epoch, moved per run
                 TimeZoneInfo.FindSystemTimeZoneById(zone)));
 
+    // Runs start anywhere in 2026–2028 or near an offset change of the mailbox's zone; the ramp starts a few days around.
     private static readonly Gen<Claims> ClaimRuns =
-        Gen.Select(Limits, Gen.Int[0, 400 * 24 * 60], Gen.Int[0, 90 * 60].Array[150], Gen.Int[0, 6].Array[150],
-            (limits, startMinute, steps, demand) => new Claims(limits, Epoch.AddDays(395).AddMinutes(startMinute % (20 * 24 * 60)), steps, demand));
+        Limits.SelectMany(limits => Gen.Select(InstantIn(limits.Zone), Gen.Int[0, 90 * 60].Array[150], Gen.Int[0, 6].Array[150],
+            (start, steps, demand) => new Claims(
+                limits with { Ramp = limits.Ramp is { } ramp ? ramp with { StartedAt = start - TimeSpan.FromHours(24) + (ramp.StartedAt - Epoch) } : null },
+                start - TimeSpan.FromHours(24), steps, demand)));
 
     // What a claim at `now` sees (the slots are ascending and none is after `now`).
     private static Capacity CapacityAt(MailboxLimits limits, DateTimeOffset now, List<DateTimeOffset> slots)
