@@ -29,7 +29,8 @@ public sealed class PublicHolidayCalendar : IHolidayCalendar
     /// <inheritdoc />
     public string? Holiday(string? country, DateOnly date)
     {
-        if (country is null || Countries.Normalize(country) is not { } code || !Codes.ContainsKey(code))
+        var code = country;
+        if (code is null || (!Codes.ContainsKey(code) && (Countries.Normalize(code) is not { } normal || !Codes.ContainsKey(code = normal))))
         {
             return null;
         }

@@ -1,9 +1,13 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
 namespace Prospector.Core.Scheduling;
 
 /// <summary>
 /// Local-time arithmetic over a <see cref="TimeZoneInfo"/> with explicit DST rules: a local time that does not exist
 /// (spring forward) maps to the first valid instant after it, an ambiguous one (fall back) to the earlier instant.
-/// Every instant this class returns has offset zero.
+/// Every instant this class returns has offset zero. Local time is always derived from instants (instant + offset), as
+/// <see cref="TimeZoneInfo.ConvertTime(DateTimeOffset, TimeZoneInfo)"/> does, so Check, Place and DayOf agree.
 /// </summary>
 internal static class ZoneMath
 {
@@ -20,35 +24,36 @@ internal static class ZoneMath
 
     public static DateOnly LocalDate(DateTimeOffset at, TimeZoneInfo zone) => DateOnly.FromDateTime(Local(at, zone));
 
-    /// <summary>The instant of a local wall-clock time (gap → first valid instant after it; ambiguous → earlier).</summary>
-    public static DateTimeOffset Resolve(DateTime local, TimeZoneInfo zone)
-    {
-        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
-        if (zone.IsInvalidTime(local))
-        {
-            // The gap ends at the transition instant; its local time is the first valid minute after the gap
-            // (transitions fall on whole minutes in every zone of the tz database since the 1970s).
-            var probe = local.AddTicks(-(local.Ticks % TimeSpan.TicksPerMinute));
-            for (var i = 0; i < 48 * 60 && zone.IsInvalidTime(probe); i++)
-            {
-                probe = probe.AddMinutes(1);
-            }
-
-            local = probe;
-        }
-
-        if (zone.IsAmbiguousTime(local))
-        {
-            var offsets = zone.GetAmbiguousTimeOffsets(local);
-            var largest = offsets.Max();
-            return new DateTimeOffset(local.Ticks - largest.Ticks, TimeSpan.Zero);
-        }
-
-        return new DateTimeOffset(local.Ticks - zone.GetUtcOffset(local).Ticks, TimeSpan.Zero);
-    }
-
+    /// <summary>
+    /// The instant of a local wall-clock time: the earliest instant whose local time is on <paramref name="date"/> at or
+    /// after <paramref name="timeOfDay"/>. So an ambiguous time (fall back) gives its earlier instant and a nonexistent one
+    /// (spring forward) the first valid instant after it.
+    /// </summary>
+    /// <remarks>
+    /// Built only on instant → offset (<see cref="TimeZoneInfo.GetUtcOffset(DateTimeOffset)"/>, what
+    /// <see cref="TimeZoneInfo.ConvertTime(DateTimeOffset, TimeZoneInfo)"/> uses), never on the local-time
+    /// queries (IsInvalidTime, GetUtcOffset(DateTime)), which disagree with it in zones such as Africa/Casablanca.
+    /// </remarks>
     public static DateTimeOffset Resolve(DateOnly date, TimeSpan timeOfDay, TimeZoneInfo zone)
-        => Resolve(date.ToDateTime(TimeOnly.MinValue).Add(timeOfDay), zone);
+    {
+        var intervals = Intervals(date, timeOfDay, TimeSpan.FromDays(1), zone);
+        if (intervals.Count > 0)
+        {
+            return intervals[0].Start;
+        }
+
+        // The rest of the day does not exist (a gap across midnight): the next day's first instant.
+        for (var next = date.AddDays(1); next <= date.AddDays(3); next = next.AddDays(1))
+        {
+            intervals = Intervals(next, TimeSpan.Zero, TimeSpan.FromDays(1), zone);
+            if (intervals.Count > 0)
+            {
+                return intervals[0].Start;
+            }
+        }
+
+        throw new InvalidOperationException($"{date:yyyy-MM-dd} {timeOfDay} has no instant in {zone.Id}");
+    }
 
     /// <summary>
     /// The instants whose local time in <paramref name="zone"/> is on <paramref name="date"/> with a time of day in
@@ -72,12 +77,11 @@ internal static class ZoneMath
         var from = new DateTimeOffset(localStart, TimeSpan.Zero) - MaxOffset;
         var to = new DateTimeOffset(localEnd, TimeSpan.Zero) + MaxOffset;
         var segmentStart = from;
-        var offset = zone.GetUtcOffset(from);
-        while (segmentStart < to)
+        foreach (var transition in TransitionsIn(zone, from, to).Append(to))
         {
-            var segmentEnd = NextTransition(segmentStart, offset, to, zone);
+            var offset = zone.GetUtcOffset(segmentStart);
             var a = Max(segmentStart, new DateTimeOffset(localStart - offset.Ticks, TimeSpan.Zero));
-            var b = Min(segmentEnd, new DateTimeOffset(localEnd - offset.Ticks, TimeSpan.Zero));
+            var b = Min(transition, new DateTimeOffset(localEnd - offset.Ticks, TimeSpan.Zero));
             if (a < b)
             {
                 if (result.Count > 0 && result[^1].End == a)
@@ -90,44 +94,63 @@ internal static class ZoneMath
                 }
             }
 
-            segmentStart = segmentEnd;
-            offset = zone.GetUtcOffset(segmentEnd);
+            segmentStart = transition;
         }
 
         return result;
     }
 
-    /// <summary>The first instant after <paramref name="from"/> (and before <paramref name="limit"/>) whose offset differs from <paramref name="offset"/>; else <paramref name="limit"/>.</summary>
-    private static DateTimeOffset NextTransition(DateTimeOffset from, TimeSpan offset, DateTimeOffset limit, TimeZoneInfo zone)
+    /// <summary>The instants in (<paramref name="from"/>, <paramref name="to"/>) where the zone's offset changes, ascending.</summary>
+    private static IEnumerable<DateTimeOffset> TransitionsIn(TimeZoneInfo zone, DateTimeOffset from, DateTimeOffset to)
     {
-        var low = from;
-        while (low < limit)
+        for (var year = from.Year; year <= to.Year; year++)
         {
-            var high = Min(low + Probe, limit);
-            if (zone.GetUtcOffset(high) != offset)
+            foreach (var transition in TransitionsOf(zone, year))
             {
-                // Offset at low is `offset`, at high it is not: bisect to the tick.
-                while (high.Ticks - low.Ticks > 1)
+                if (transition > from && transition < to)
                 {
-                    var mid = new DateTimeOffset(low.Ticks + ((high.Ticks - low.Ticks) / 2), TimeSpan.Zero);
-                    if (zone.GetUtcOffset(mid) == offset)
+                    yield return transition;
+                }
+            }
+        }
+    }
+
+    // Offset changes per zone and UTC year, found once by probing every hour and bisecting to the tick (assumes no
+    // two changes within one hour, true of the tz database). Keyed by the zone instance (system zones are cached
+    // instances; TimeZoneInfo.Equals compares every adjustment rule, too slow here); weak so custom zones do not leak.
+    private static readonly ConditionalWeakTable<TimeZoneInfo, ConcurrentDictionary<int, DateTimeOffset[]>> Transitions = new();
+
+    private static DateTimeOffset[] TransitionsOf(TimeZoneInfo zone, int year)
+        => Transitions.GetValue(zone, static _ => new()).GetOrAdd(year, static (year, zone) =>
+        {
+            var low = new DateTimeOffset(year, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            var end = year == DateTimeOffset.MaxValue.Year ? DateTimeOffset.MaxValue : low.AddYears(1);
+            var found = new List<DateTimeOffset>();
+            var offset = zone.GetUtcOffset(low);
+            while (low < end)
+            {
+                var high = end - low > Probe ? low + Probe : end;
+                var next = zone.GetUtcOffset(high);
+                if (next != offset)
+                {
+                    // Offset at low is `offset`, at high it is not: bisect to the tick. The change belongs to this year
+                    // when it is after the year's first instant (one exactly at the next year's start is listed here).
+                    var (a, b) = (low, high);
+                    while (b.Ticks - a.Ticks > 1)
                     {
-                        low = mid;
+                        var mid = new DateTimeOffset(a.Ticks + ((b.Ticks - a.Ticks) / 2), TimeSpan.Zero);
+                        (a, b) = zone.GetUtcOffset(mid) == offset ? (mid, b) : (a, mid);
                     }
-                    else
-                    {
-                        high = mid;
-                    }
+
+                    found.Add(b);
+                    offset = next;
                 }
 
-                return high;
+                low = high;
             }
 
-            low = high;
-        }
-
-        return limit;
-    }
+            return found.ToArray();
+        }, zone);
 
     public static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
 

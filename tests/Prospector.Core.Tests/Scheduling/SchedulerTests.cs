@@ -235,6 +235,19 @@ public class SchedulerTests
     }
 
     [Fact]
+    public void AddBusinessDays_FindsTheGap_WhereTimeZoneInfoLocalQueriesMissIt()
+    {
+        // Casablanca leaves Ramadan time at 02:00 (+00) on 22 March 2026, straight to 03:00 (+01). TimeZoneInfo's
+        // IsInvalidTime(02:10) says false there; the calculus goes by instants and lands on the first valid one.
+        var schedule = Schedule("Africa/Casablanca", null, SendingWindow.Parse(0, 1440, "sun,mon,tue,wed,thu,fri,sat"));
+
+        var result = Scheduler.AddBusinessDays(Utc(2026, 3, 21, 12), 1, TimeSpan.FromMinutes(130), schedule);
+
+        Assert.Equal(Utc(2026, 3, 22, 2, 0), result);
+        Assert.Equal(new DateTime(2026, 3, 22, 3, 0, 0), LocalOf(result, schedule.Zone));
+    }
+
+    [Fact]
     public void AddBusinessDays_RejectsNegativeDaysAndBadTimeOfDay()
     {
         var schedule = Schedule("Europe/Paris", "FR");
