@@ -133,9 +133,14 @@ public class SimulationApiTests
         var types = first.GetProperty("timeline").EnumerateArray().Where(t => t.GetProperty("prospectId").GetGuid() == p[0])
             .Select(t => t.GetProperty("stepType").GetString()!).ToArray();
         Assert.Equal(["email", "call", "webhook", "email"], types);
-        var webhookAt = first.GetProperty("timeline").EnumerateArray()
-            .First(t => t.GetProperty("prospectId").GetGuid() == p[0] && t.GetProperty("stepId").GetString() == "notify").GetProperty("at").GetDateTimeOffset();
-        Assert.Equal(Friday.AddDays(1), webhookAt);
+        DateTimeOffset At(string step) => first.GetProperty("timeline").EnumerateArray()
+            .First(t => t.GetProperty("prospectId").GetGuid() == p[0] && t.GetProperty("stepId").GetString() == step).GetProperty("at").GetDateTimeOffset();
+        // The call falls due on Saturday: a task keeps to the mailbox's window (Mon–Fri 08:00–18:00 UTC), so it moves to
+        // Monday inside the window; the webhook (no window) runs as soon as the call is done.
+        var callAt = At("ring");
+        Assert.Equal(new DateOnly(2026, 12, 7), DateOnly.FromDateTime(callAt.UtcDateTime));
+        Assert.InRange(callAt.UtcDateTime.TimeOfDay, TimeSpan.FromHours(8), TimeSpan.FromHours(18));
+        Assert.Equal(callAt, At("notify"));
         Assert.Equal(4, first.GetProperty("outcomes").GetProperty("completed").GetInt32());
         Assert.Equal(1, first.GetProperty("outcomes").GetProperty("replied").GetInt32());
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from enrollments"));

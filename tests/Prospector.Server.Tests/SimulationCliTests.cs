@@ -33,7 +33,9 @@ public class SimulationCliTests
             Assert.True(code == 0, error.ToString());
             var summary = output.ToString();
             Assert.Contains("2026-12-04 Fri  Sales 1: 2, Sales 2: 2", summary, StringComparison.Ordinal);
-            Assert.Contains("Last prospect finishes: 2026-12-11", summary, StringComparison.Ordinal);
+            // Ana (Madrid) waits two business days from Friday: Monday, then Wednesday — 8 December is a Spanish holiday.
+            Assert.Contains("2026-12-09 Wed  Sales 2: 1", summary, StringComparison.Ordinal);
+            Assert.Contains("Last prospect finishes: 2026-12-14", summary, StringComparison.Ordinal);
 
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(outPath));
             var timeline = json.RootElement.GetProperty("timeline").EnumerateArray()
@@ -43,6 +45,20 @@ public class SimulationCliTests
             Assert.Equal(["intro", "follow", "call", "crm"], Steps("ana@umbrella.example")); // out of office: the sequence goes on
             Assert.Equal(["intro"], Steps("omar@globex.example"));                             // replied on Monday
             Assert.Equal(["intro"], Steps("li@initech.example"));                              // bounced
+
+            // Why steps waited: Omar's intro (09:00Z is 04:00 in New York) moved into his window; Li's waited for the
+            // 2-minute gap of Sales 1 after Jane's.
+            var entries = json.RootElement.GetProperty("timeline").EnumerateArray().ToArray();
+            JsonElement Entry(string who, string step) => entries.Single(e => e.GetProperty("prospect").GetString() == who && e.GetProperty("stepId").GetString() == step);
+            string[] Waited(JsonElement e) => e.GetProperty("waited").EnumerateArray().Select(w => w.GetString()!).ToArray();
+            var omar = Entry("omar@globex.example", "intro");
+            Assert.Equal(["window"], Waited(omar));
+            var omarLocal = TimeZoneInfo.ConvertTime(omar.GetProperty("at").GetDateTimeOffset(), TimeZoneInfo.FindSystemTimeZoneById("America/New_York"));
+            Assert.InRange(omarLocal.TimeOfDay, new TimeSpan(8, 30, 0), new TimeSpan(17, 30, 0));
+            Assert.Equal(new DateOnly(2026, 12, 4), DateOnly.FromDateTime(omarLocal.DateTime));
+            var li = Entry("li@initech.example", "intro");
+            Assert.Equal(["gap"], Waited(li));
+            Assert.Equal(new DateTimeOffset(2026, 12, 4, 9, 2, 0, TimeSpan.Zero), li.GetProperty("at").GetDateTimeOffset());
             var outcomes = json.RootElement.GetProperty("outcomes");
             Assert.Equal(2, outcomes.GetProperty("completed").GetInt32());
             Assert.Equal(1, outcomes.GetProperty("replied").GetInt32());
