@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Prospector.Server.Security;
 using Prospector.Storage;
@@ -17,10 +18,13 @@ public sealed class ProspectorApp : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
 
-    private ProspectorApp(TestDatabase database, Dictionary<string, string?> settings)
+    private readonly TimeProvider? _clock;
+
+    private ProspectorApp(TestDatabase database, Dictionary<string, string?> settings, TimeProvider? clock)
     {
         Database = database;
         _settings = settings;
+        _clock = clock;
     }
 
     /// <summary>The admin key of the default workspace.</summary>
@@ -30,7 +34,7 @@ public sealed class ProspectorApp : WebApplicationFactory<Program>
     public TestDatabase Database { get; }
 
     /// <summary>Starts an app on a new database. <paramref name="settings"/> override configuration keys.</summary>
-    public static async Task<ProspectorApp> StartAsync(SqlDialect dialect, IDictionary<string, string?>? settings = null)
+    public static async Task<ProspectorApp> StartAsync(SqlDialect dialect, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var database = await TestDatabase.CreateAsync(dialect, migrate: false);
         var all = new Dictionary<string, string?>(StringComparer.Ordinal)
@@ -56,7 +60,7 @@ public sealed class ProspectorApp : WebApplicationFactory<Program>
             all[key] = value;
         }
 
-        var app = new ProspectorApp(database, all);
+        var app = new ProspectorApp(database, all, clock);
         app._settings["ApiOptions:BootstrapApiKey"] = app.ApiKey;
         _ = app.Services; // start the host now: migrations, bootstrap key, workers
         return app;
@@ -87,6 +91,11 @@ public sealed class ProspectorApp : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_clock is { } clock)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(clock));
         }
     }
 
