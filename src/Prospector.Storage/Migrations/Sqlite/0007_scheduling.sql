@@ -36,3 +36,8 @@ create table mailbox_slots (
 );
 create index ix_mailbox_slots_counted on mailbox_slots (mailbox_id, slot_at) where state <> 'released';
 create index ix_mailbox_slots_enrollment on mailbox_slots (enrollment_id, step_id);
+
+-- Claims take due rows in (next_due_at, prospect_id) order — deterministic, so a simulation and live dispatch agree
+-- on who gets a contended slot. The index serves that order directly, even when thousands are due at one instant.
+drop index ix_enrollments_due;
+create index ix_enrollments_due on enrollments (next_due_at, prospect_id) where state = 'active';
