@@ -110,6 +110,13 @@ public static class Seed
             await w.CompleteAsync();
         }
 
+        // What autovacuum would do after a bulk load this size: fresh statistics, so the claim's plan walks the due index
+        // (without them the planner joins every due row before taking the batch: ~1 s per claim instead of ~1 ms).
+        await using (var analyze = new NpgsqlCommand("analyze prospects; analyze enrollments", c, tx))
+        {
+            await analyze.ExecuteNonQueryAsync();
+        }
+
         await using (var w = await c.BeginBinaryImportAsync("copy bench_due (enrollment_id, phase, due_at) from stdin (format binary)"))
         {
             for (var i = 0; i < dues.Count; i++)

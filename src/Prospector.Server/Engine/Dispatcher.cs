@@ -100,20 +100,23 @@ public sealed class Dispatcher(
             case BranchStep:
                 // A branch behind a wait: evaluated now, with what happened during the wait.
                 var at = clock.GetUtcNow();
-                var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep, at, await FactsAsync(work, ct));
+                var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep, at, await FactsAsync(work, definition, ct));
                 await store.AdvanceAsync(work, next, branches, at, ct);
                 return;
             default:
                 // Waits are folded into due times; past the last step the enrollment completes.
                 var now = clock.GetUtcNow();
-                var (after, taken) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
+                var (after, taken) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, await FactsAsync(work, definition, ct));
                 await store.AdvanceAsync(work, after, taken, now, ct);
                 return;
         }
     }
 
-    private async Task<EnrollmentFacts> FactsAsync(DispatchWork work, CancellationToken ct)
-        => StepContext.Facts(work, await store.FactEventsAsync(work.Id, ct));
+    // Events are read only for sequences that branch on them: most sequences have no branch, and this is a query per step.
+    private async Task<EnrollmentFacts> FactsAsync(DispatchWork work, SequenceDefinition definition, CancellationToken ct)
+        => StepContext.Facts(work, definition.Steps.Any(s => s is BranchStep { Condition: EventCondition })
+            ? await store.FactEventsAsync(work.Id, ct)
+            : new HashSet<string>(StringComparer.Ordinal));
 
     private async Task SendEmailAsync(DispatchWork work, SequenceDefinition definition, EmailStep step, CancellationToken ct)
     {
@@ -148,7 +151,7 @@ public sealed class Dispatcher(
                 break;
             case BeginSendStatus.AlreadySent:
                 var at = clock.GetUtcNow();
-                var (again, againBranches) = StepContext.Advance(work, definition, work.CurrentStep + 1, at, await FactsAsync(work, ct));
+                var (again, againBranches) = StepContext.Advance(work, definition, work.CurrentStep + 1, at, await FactsAsync(work, definition, ct));
                 await store.MarkSentAsync(work, begin.SendId, step.Id, again, againBranches, null, null, at, ct);
                 return;
             default:
@@ -176,7 +179,7 @@ public sealed class Dispatcher(
         {
             case SendOutcome.Sent:
                 var first = work.ThreadMessageId is null;
-                var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, await FactsAsync(work, ct));
+                var (next, branches) = StepContext.Advance(work, definition, work.CurrentStep + 1, now, await FactsAsync(work, definition, ct));
                 await store.MarkSentAsync(work, begin.SendId, step.Id, next, branches, first ? begin.MessageId : null, first ? subject : null, now, ct);
                 break;
             case SendOutcome.Transient when begin.Attempt < options.Value.MaxAttempts:

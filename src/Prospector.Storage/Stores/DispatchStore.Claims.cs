@@ -106,22 +106,27 @@ public sealed partial class DispatchStore
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
+        // The inner query walks the due index in claim order and stops at the batch: the state checks are per-row
+        // semi-joins, so rows held by a paused sequence, mailbox or workspace (or a blocked mailbox) are passed over,
+        // never returned, and never keep other work from being claimed. The outer query only reads the batch's details.
         var sql = $"""
             select d.id, d.workspace_id, d.sequence_id, d.prospect_id, d.mailbox_id, d.current_step, d.step_channel, d.next_due_at, d.wanted_at, d.due_reasons,
                    p.time_zone as prospect_time_zone, co.time_zone as company_time_zone, p.country,
                    m.time_zone as mailbox_time_zone, m.window_start_minute, m.window_end_minute, m.window_days
-            from enrollments d
-            join sequences s on s.id = d.sequence_id
+            from (select e.id from enrollments e
+                  where e.state = 'active' and e.next_due_at <= @now and (e.lease_until is null or e.lease_until <= @now)
+                    and exists (select 1 from sequences s where s.id = e.sequence_id and s.state = 'active')
+                    and exists (select 1 from workspaces w where w.id = e.workspace_id and w.state = 'active')
+                    and exists (select 1 from mailboxes b where b.id = e.mailbox_id and b.state = 'active'
+                                and (e.step_channel <> 'email' or b.blocked_until is null or b.blocked_until <= @now))
+                  order by e.next_due_at, e.prospect_id
+                  limit @batch
+                  {db.Sql("for update of e skip locked", "")}) due
+            join enrollments d on d.id = due.id
             join mailboxes m on m.id = d.mailbox_id
-            join workspaces w on w.id = d.workspace_id
             join prospects p on p.id = d.prospect_id
             left join companies co on co.id = p.company_id
-            where d.state = 'active' and d.next_due_at <= @now and (d.lease_until is null or d.lease_until <= @now)
-              and s.state = 'active' and m.state = 'active' and w.state = 'active'
-              and (d.step_channel <> 'email' or m.blocked_until is null or m.blocked_until <= @now)
             order by d.next_due_at, d.prospect_id
-            limit @batch
-            {db.Sql("for update of d skip locked", "")}
             """;
         var candidates = (await c.QueryAsync<ClaimCandidate>(new CommandDefinition(sql, new { now, batch }, tx, cancellationToken: ct))).AsList();
         if (candidates.Count == 0)
