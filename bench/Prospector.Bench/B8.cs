@@ -65,7 +65,7 @@ public static class B8
         s.AppendLine();
         s.AppendLine("How it is measured:");
         s.AppendLine($"- Mailboxes: daily cap {cfg.Cap}, no hourly cap or gap, window Mon–Fri 09:00–17:00 (applied in the prospect's zone), " +
-            $"zones {string.Join(", ", B8Config.MailboxZones)} round-robin (the cap counts in the mailbox's own day). " +
+            $"zones {string.Join(", ", cfg.MailboxZoneList)} round-robin (the cap counts in the mailbox's own day). " +
             $"Prospects round-robin over {string.Join(", ", run.Profiles.Select(p => $"{p.Country} {p.Zone}"))} ({run.UnsupportedCountry}: no holiday calendar). " +
             "Sequence: email → wait 2 business days → email → wait 3 days → email.");
         s.AppendLine($"- Demand ≥ supply all run: at each simulated midnight UTC, new prospects (`ProspectStore.UpsertAsync`) are enrolled with `EnrollmentStore.EnrollAsync` " +

@@ -16,7 +16,8 @@ using Prospector.Storage.Stores;
 namespace Prospector.Bench;
 
 /// <summary>The shape of a B8 run: how many mailboxes at which daily cap, for how many simulated days from which date.</summary>
-public sealed record B8Config(int Mailboxes, int Cap, int Days, DateOnly Start)
+/// <param name="Zones">Mailbox zones, assigned round-robin (default <see cref="MailboxZones"/>).</param>
+public sealed record B8Config(int Mailboxes, int Cap, int Days, DateOnly Start, IReadOnlyList<string>? Zones = null)
 {
     /// <summary>Every mailbox's window, applied in the prospect's local time: Mon–Fri 09:00–17:00.</summary>
     public const int WindowStartMinute = 9 * 60;
@@ -27,11 +28,14 @@ public sealed record B8Config(int Mailboxes, int Cap, int Days, DateOnly Start)
     /// <inheritdoc cref="WindowStartMinute"/>
     public const string WindowDays = "mon,tue,wed,thu,fri";
 
-    /// <summary>Mailbox zones, assigned round-robin.</summary>
+    /// <summary>The default mailbox zones.</summary>
     public static readonly string[] MailboxZones = ["Europe/Paris", "America/New_York", "Asia/Tokyo", "Europe/London", "America/Los_Angeles"];
 
     /// <summary>Step-0 backlog kept at each simulated midnight UTC: this many days of the whole pool's supply, so caps bind.</summary>
     public const int BacklogDays = 2;
+
+    /// <summary>The mailbox zones in use.</summary>
+    public IReadOnlyList<string> MailboxZoneList => Zones ?? MailboxZones;
 
     public DateTimeOffset StartAt => new(Start.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 
@@ -101,7 +105,7 @@ public static class B8Simulation
             {
                 Id = id, WorkspaceId = workspaceId, Name = $"b8 sender {k}", FromAddress = $"sender{k}@b8.example.test", FromName = "Bench",
                 DailyCap = config.Cap, SmtpHost = "127.0.0.1", SmtpPort = 25, SmtpSecurity = "none", CreatedAt = now,
-                TimeZone = B8Config.MailboxZones[k % B8Config.MailboxZones.Length],
+                TimeZone = config.MailboxZoneList[k % config.MailboxZoneList.Count],
                 WindowStartMinute = B8Config.WindowStartMinute, WindowEndMinute = B8Config.WindowEndMinute, WindowDays = B8Config.WindowDays, State = "active",
             }, ct);
             pool.Add(id);
@@ -205,23 +209,34 @@ public static class B8Simulation
         return new B8Run(config, profiles, unsupported, prospectCount, enrolled, events, claimed, wall.Elapsed, check);
     }
 
+    /// <summary>
+    /// Whether a claim could still find something now: a due, unleased active enrollment of a mailbox that is not
+    /// blocked (every step of B8's sequence is an email step). Mailbox first, so the blocked backlog is not scanned.
+    /// </summary>
     private static Task<bool> AnyDueAsync(NpgsqlConnection c, DateTimeOffset now) => c.ExecuteScalarAsync<bool>(
         """
-        select exists (select 1 from enrollments d join mailboxes m on m.id = d.mailbox_id
-                       where d.state = 'active' and d.next_due_at <= @now and (d.lease_until is null or d.lease_until <= @now)
-                         and (d.step_channel <> 'email' or m.blocked_until is null or m.blocked_until <= @now))
+        select exists (select 1 from mailboxes m
+                       where m.state = 'active' and (m.blocked_until is null or m.blocked_until <= @now)
+                         and exists (select 1 from enrollments d
+                                     where d.mailbox_id = m.id and d.state = 'active' and d.next_due_at <= @now
+                                       and (d.lease_until is null or d.lease_until <= @now)))
         """, new { now });
 
-    /// <summary>The next instant after <paramref name="now"/> when a claim can find something.</summary>
+    /// <summary>
+    /// The next instant after <paramref name="now"/> when a claim can find something: a mailbox unblocking, or the
+    /// earliest due time of an active enrollment of a mailbox not blocked now (a blocked mailbox's steps cannot be
+    /// claimed before it unblocks, which is itself an event).
+    /// </summary>
     private static async Task<DateTimeOffset?> NextEventAsync(NpgsqlConnection c, DateTimeOffset now)
     {
         var next = await c.ExecuteScalarAsync<DateTime?>(
             """
             select least(
-              (select min(d.next_due_at) from enrollments d join mailboxes m on m.id = d.mailbox_id
-               where d.state = 'active' and d.next_due_at > @now
-                 and (d.step_channel <> 'email' or m.blocked_until is null or m.blocked_until <= d.next_due_at)),
-              (select min(blocked_until) from mailboxes where blocked_until > @now))
+              (select min(blocked_until) from mailboxes where blocked_until > @now),
+              (select min(l.due) from mailboxes m
+               cross join lateral (select min(d.next_due_at) as due from enrollments d
+                                   where d.mailbox_id = m.id and d.state = 'active' and d.next_due_at > @now) l
+               where m.blocked_until is null or m.blocked_until <= @now))
             """, new { now });
         return next is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null;
     }
