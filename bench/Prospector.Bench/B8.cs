@@ -25,6 +25,36 @@ public static class B8
         return run.Check.Violations == 0 ? 0 : 1;
     }
 
+    /// <summary>The DST changes and public holidays of the prospects' zones and countries between start and end.</summary>
+    private static string Inside(B8Config cfg, IReadOnlyList<B8Profile> profiles)
+    {
+        var items = new List<string>();
+        foreach (var zone in profiles.Select(p => p.Zone).Concat(cfg.MailboxZoneList).Distinct(StringComparer.Ordinal))
+        {
+            var tz = TimeZoneInfo.FindSystemTimeZoneById(zone);
+            for (var at = cfg.StartAt; at < cfg.EndAt; at = at.AddHours(1))
+            {
+                if (tz.GetUtcOffset(at) != tz.GetUtcOffset(at.AddHours(1)))
+                {
+                    items.Add($"DST change {zone} {at.AddHours(1):dd MMM}");
+                }
+            }
+        }
+
+        foreach (var country in profiles.Select(p => p.Country).Distinct(StringComparer.Ordinal))
+        {
+            for (var d = cfg.Start; d < cfg.Start.AddDays(cfg.Days); d = d.AddDays(1))
+            {
+                if (Prospector.Core.Scheduling.PublicHolidayCalendar.Instance.Holiday(country, d) is { } name)
+                {
+                    items.Add($"{country} holiday {d:ddd dd MMM} ({name})");
+                }
+            }
+        }
+
+        return items.Count == 0 ? "no DST change or holiday" : string.Join("; ", items);
+    }
+
     public static string Markdown(B8Run run, B8Options o, Machine machine, string pgVersion)
     {
         var k = run.Check;
@@ -49,7 +79,8 @@ public static class B8
         }
 
         s.AppendLine($"Per-mailbox totals: min {k.Min:N0}, mean {k.Mean:N1}, max {k.Max:N0}; **max deviation from the mean {k.MaxDeviationPercent:0.0} %** (target ±10 %). " +
-            $"Mean by mailbox zone: {string.Join(", ", k.MeanPerMailboxZone.Select(z => $"{z.Key} {z.Value:N1}"))}. " +
+            $"Mean by mailbox zone: {string.Join(", ", k.MeanPerMailboxZone.Select(z => $"{z.Key} {z.Value:N1}"))}; " +
+            $"**within one mailbox zone, max deviation from the zone's mean {k.MaxDeviationWithinZonePercent:0.0} %**. " +
             $"{k.CappedMailboxDays:N0} of {k.MailboxDays:N0} mailbox-local days with a send reached the cap exactly; sends not 'sent': {k.NotSent}.").AppendLine();
         s.AppendLine("Sends per simulated day (UTC date):").AppendLine();
         s.AppendLine("| Day | Sends | Day | Sends | Day | Sends |");
@@ -67,7 +98,8 @@ public static class B8
         s.AppendLine($"- Mailboxes: daily cap {cfg.Cap}, no hourly cap or gap, window Mon–Fri 09:00–17:00 (applied in the prospect's zone), " +
             $"zones {string.Join(", ", cfg.MailboxZoneList)} round-robin (the cap counts in the mailbox's own day). " +
             $"Prospects round-robin over {string.Join(", ", run.Profiles.Select(p => $"{p.Country} {p.Zone}"))} ({run.UnsupportedCountry}: no holiday calendar). " +
-            "Sequence: email → wait 2 business days → email → wait 3 days → email.");
+            "Sequence: email → wait 2 business days → email → wait 3 days → email. " +
+            $"Inside the run: {Inside(cfg, run.Profiles)}.");
         s.AppendLine($"- Demand ≥ supply all run: at each simulated midnight UTC, new prospects (`ProspectStore.UpsertAsync`) are enrolled with `EnrollmentStore.EnrollAsync` " +
             $"(pool = all mailboxes, least-loaded rotation) so that {B8Config.BacklogDays} days of the pool's supply wait at step 0, on top of the follow-ups.");
         s.AppendLine("- The server's own composition (`AddProspector`, role worker) built but not started — no DispatchLoop or Hangfire racing the clock — " +
@@ -75,7 +107,9 @@ public static class B8
             "`Dispatcher.RunOnceAsync` until nothing due is left, then jumps to the next instant anything can happen (an active enrollment due whose mailbox " +
             "is not blocked then, a mailbox's `blocked_until`, the next midnight top-up), never past the end.");
         s.AppendLine("- The check reads the database afterwards and recomputes with `TimeZoneInfo` and `PublicHolidayCalendar` (not the scheduler's functions). " +
-            "The spread reflects the mailbox zones: a mailbox's local day can hold prospect windows of two prospect business days around weekends. " +
+            "The spread across zones comes from the rules, not from rotation: the cap counts in the mailbox's day while windows apply in the prospect's, " +
+            "so a mailbox whose local day straddles two prospect business days around a weekend gets an extra capped day " +
+            "(an Asia/Tokyo mailbox's local Saturday, Fri 15:00–Sat 15:00 UTC, holds US Friday afternoons: 6 capped days a week). " +
             "A violation makes the command exit 1. Not part of CI; `B8HarnessTests` runs it scaled down.");
         return s.ToString();
     }

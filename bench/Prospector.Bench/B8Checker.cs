@@ -8,7 +8,7 @@ namespace Prospector.Bench;
 public sealed record B8Check(
     int Sends, int NotSent, int OutsideWindow, int NotSendingDay, int Holiday, int OverCap, IReadOnlyList<string> Examples,
     IReadOnlyDictionary<Guid, int> PerMailbox, IReadOnlyDictionary<string, double> MeanPerMailboxZone,
-    IReadOnlyList<(DateOnly Day, int Sends)> PerUtcDay, int CappedMailboxDays, int MailboxDays)
+    IReadOnlyList<(DateOnly Day, int Sends)> PerUtcDay, int CappedMailboxDays, int MailboxDays, double MaxDeviationWithinZonePercent)
 {
     public int Violations => OutsideWindow + NotSendingDay + Holiday + OverCap;
 
@@ -121,8 +121,9 @@ public static class B8Checker
         }
 
         var byZone = mailboxes.GroupBy(m => m.Zone).ToDictionary(g => g.Key, g => g.Average(m => perMailbox[m.Id]), StringComparer.Ordinal);
+        var withinZone = mailboxes.Count == 0 ? 0 : mailboxes.Max(m => byZone[m.Zone] == 0 ? 0 : Math.Abs(perMailbox[m.Id] - byZone[m.Zone]) / byZone[m.Zone] * 100);
         return new B8Check(
             sends.Count - notSent, notSent, outside, weekend, holiday, overCap, examples, perMailbox, byZone,
-            perUtcDay.Select(x => (x.Key, x.Value)).ToList(), perDay.Count(x => x.Value == config.Cap), perDay.Count);
+            perUtcDay.Select(x => (x.Key, x.Value)).ToList(), perDay.Count(x => x.Value == config.Cap), perDay.Count, withinZone);
     }
 }

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Prospector.Core.Email;
