@@ -8,7 +8,21 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureIn
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine(B4Options.Usage);
+    Console.WriteLine(B8Options.Usage);
     return 0;
+}
+
+if (args[0] == "b8")
+{
+    try
+    {
+        return await B8.RunAsync(B8Options.Parse(args[1..]));
+    }
+    catch (FormatException ex)
+    {
+        Console.Error.WriteLine($"{ex.Message}\n\n{B8Options.Usage}");
+        return 2;
+    }
 }
 
 if (args[0] != "b4")
