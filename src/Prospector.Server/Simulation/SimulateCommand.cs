@@ -67,6 +67,24 @@ public static class SimulateCommand
 
     private const int MaxSteps = 200_000;
 
+    private static Guid StableId(string kind, string key)
+        => new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(kind + "|" + key)).AsSpan(0, 16));
+
+    private static async Task<IReadOnlyList<Guid>> StableProspectIdsAsync(Database scratch, IReadOnlyList<Guid> ids, SimulationFile file, CancellationToken ct)
+    {
+        var stable = new List<Guid>(ids.Count);
+        await using var c = await scratch.OpenAsync(ct);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var p = i < file.Prospects.Length ? file.Prospects[i] : null;
+            var id = StableId("prospect", $"{i}:{p?.Email}:{p?.LinkedinUrl}");
+            await Dapper.SqlMapper.ExecuteAsync(c, new Dapper.CommandDefinition("update prospects set id = @id where id = @old", new { id, old = ids[i] }, cancellationToken: ct));
+            stable.Add(id);
+        }
+
+        return stable;
+    }
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
@@ -207,7 +225,7 @@ public static class SimulateCommand
 
         var sequence = new SequenceRow
         {
-            Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, Name = file.Sequence.Name ?? "Simulated sequence", State = SequenceStates.Active,
+            Id = StableId("sequence", SequenceParser.Serialize(definition)), WorkspaceId = workspaceId, Name = file.Sequence.Name ?? "Simulated sequence", State = SequenceStates.Active,
             Version = 1, Definition = SequenceParser.Serialize(definition), CreatedAt = now, UpdatedAt = now,
         };
         await services.GetRequiredService<SequenceStore>().CreateAsync(sequence, ct);
@@ -220,6 +238,9 @@ public static class SimulateCommand
         {
             throw new SimulationInputException(rejected.Errors.Select(e => new ValidationError($"prospects[{e.Index}].{e.Field}", e.Message)).ToList());
         }
+
+        // Ids derived from the file (jitter and tie-breaks are keyed by them), so the same file gives the same timeline.
+        ids = await StableProspectIdsAsync(services.GetRequiredService<Database>(), ids, file, ct);
 
         var store = services.GetRequiredService<MailboxStore>();
         var scratch = services.GetRequiredService<Database>();
@@ -343,7 +364,7 @@ public static class SimulateCommand
 
         return errors.Count > count ? null : new MailboxRow
         {
-            Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, Name = m.Name.Trim(), FromAddress = from, FromName = m.Name.Trim(),
+            Id = StableId("mailbox", $"{index}:{m.Name.Trim()}"), WorkspaceId = workspaceId, Name = m.Name.Trim(), FromAddress = from, FromName = m.Name.Trim(),
             DailyCap = m.DailyCap ?? 50, SmtpHost = "simulation.invalid", SmtpPort = 587, SmtpSecurity = "StartTls", CreatedAt = now,
             TimeZone = zone, WindowStartMinute = startMinute, WindowEndMinute = endMinute, WindowDays = days, State = "active", UpdatedAt = now,
         };
