@@ -51,23 +51,7 @@ public static class ProspectorServer
         services.AddSingleton(_ => storage.UsesPostgres
             ? Database.ForPostgres(storage.PostgresConnectionString!)
             : Database.ForSqliteFile(Path.Combine(dataDirectory, "prospector.db")));
-        services.AddSingleton<Migrator>();
-        services.AddSingleton<WorkspaceStore>();
-        services.AddSingleton<MailboxStore>();
-        services.AddSingleton<SequenceStore>();
-        services.AddSingleton<ProspectStore>();
-        services.AddSingleton<EnrollmentStore>();
-        services.AddSingleton<Prospector.Core.Scheduling.IHolidayCalendar>(Prospector.Core.Scheduling.PublicHolidayCalendar.Instance);
-        services.AddSingleton<DispatchStore>();
-        services.AddSingleton<SuppressionStore>();
-        services.AddSingleton<InboundStore>();
-        services.AddSingleton<CrmStore>();
-        services.AddSingleton<DataProtectionKeyStore>();
-        services.AddSingleton<OwnerStore>();
-        services.AddSingleton<CompanyStore>();
-        services.AddSingleton<AudienceStore>();
-        services.AddSingleton<ImportStore>();
-        services.AddSingleton<TaskStore>();
+        services.AddProspectorStores();
 
         // Migrations and the first API key, before any other hosted service (Hangfire, dispatcher) starts.
         services.AddSingleton<StartupTasks>();

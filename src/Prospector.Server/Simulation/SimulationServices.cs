@@ -29,19 +29,7 @@ public static class SimulationServices
 
         // Our data: the scratch copy, migrated by the production migrator.
         services.AddSingleton(scratch);
-        services.AddSingleton<Migrator>();
-        services.AddSingleton<WorkspaceStore>();
-        services.AddSingleton<MailboxStore>();
-        services.AddSingleton<SequenceStore>();
-        services.AddSingleton<ProspectStore>();
-        services.AddSingleton<EnrollmentStore>();
-        services.AddSingleton<Prospector.Core.Scheduling.IHolidayCalendar>(Prospector.Core.Scheduling.PublicHolidayCalendar.Instance);
-        services.AddSingleton<DispatchStore>();
-        services.AddSingleton<SuppressionStore>();
-        services.AddSingleton<InboundStore>();
-        services.AddSingleton<CompanyStore>();
-        services.AddSingleton<OwnerStore>();
-        services.AddSingleton<TaskStore>();
+        services.AddProspectorStores();
 
         // Secrets: nothing secret is copied; an ephemeral key ring (never persisted) satisfies the dispatcher's SecretProtector.
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider(NullLoggerFactory.Instance));

@@ -6,18 +6,15 @@ using Prospector.Core.Sequences;
 
 namespace Prospector.Storage.Stores;
 
-/// <summary>A due enrollment as the claim sees it: its step's kind, when it was due and why, and its schedule.</summary>
-internal sealed class ClaimCandidate
+/// <summary>An enrollment's current step with what placing it needs: the prospect's zone and country, the mailbox's window.</summary>
+internal abstract class ScheduledStepRow
 {
     public Guid Id { get; init; }
-    public Guid WorkspaceId { get; init; }
     public Guid SequenceId { get; init; }
     public Guid ProspectId { get; init; }
     public Guid MailboxId { get; init; }
     public int CurrentStep { get; init; }
     public string StepChannel { get; init; } = StepChannels.Email;
-    public DateTimeOffset NextDueAt { get; init; }
-    public DateTimeOffset? WantedAt { get; init; }
     public string? DueReasons { get; init; }
     public string? ProspectTimeZone { get; init; }
     public string? CompanyTimeZone { get; init; }
@@ -27,12 +24,21 @@ internal sealed class ClaimCandidate
     public int WindowEndMinute { get; init; }
     public string WindowDays { get; init; } = "";
 
-    public StepSchedule Schedule(IHolidayCalendar holidays) => new(
-        StepSchedule.ResolveZone(ProspectTimeZone, CompanyTimeZone, MailboxTimeZone), Country,
-        SendingWindow.Parse(WindowStartMinute, WindowEndMinute, WindowDays), holidays);
+    public SendingWindow Window => SendingWindow.Parse(WindowStartMinute, WindowEndMinute, WindowDays);
+
+    public StepSchedule Schedule(IHolidayCalendar holidays)
+        => new(StepSchedule.ResolveZone(ProspectTimeZone, CompanyTimeZone, MailboxTimeZone), Country, Window, holidays);
 
     /// <summary>The jitter key of this step: stable per prospect, sequence and step, so a replay places it the same way.</summary>
     public string JitterKey => StepKeys.Jitter(ProspectId, SequenceId, CurrentStep);
+}
+
+/// <summary>A due enrollment as the claim sees it: its step's kind, when it was due and why, and its schedule.</summary>
+internal sealed class ClaimCandidate : ScheduledStepRow
+{
+    public Guid WorkspaceId { get; init; }
+    public DateTimeOffset NextDueAt { get; init; }
+    public DateTimeOffset? WantedAt { get; init; }
 }
 
 /// <summary>A mailbox's limits and counters, read under its row lock.</summary>
@@ -200,13 +206,16 @@ public sealed partial class DispatchStore
         var held = (await c.QueryAsync<Guid>(new CommandDefinition(
             $"select enrollment_id from mailbox_slots where state = 'reserved' and {db.Sql("enrollment_id = any(@enrollmentIds)", "enrollment_id in @enrollmentIds")}",
             new { enrollmentIds }, tx, cancellationToken: ct))).ToHashSet();
+        // The last hour's slots matter only to mailboxes with an hourly cap (read for those alone: a busy mailbox without
+        // one would otherwise cost a scan of its whole hour on every claim).
         var hourAgo = now - TimeSpan.FromHours(1);
-        var hourly = (await c.QueryAsync<SlotTime>(new CommandDefinition(
+        var hourlyIds = mailboxes.Values.Where(m => m.HourlyCap is not null).Select(m => m.Id).ToArray();
+        var hourly = (hourlyIds.Length == 0 ? [] : await c.QueryAsync<SlotTime>(new CommandDefinition(
             $"""
             select mailbox_id, slot_at from mailbox_slots
-            where state <> 'released' and slot_at > @hourAgo and {db.Sql("mailbox_id = any(@mailboxIds)", "mailbox_id in @mailboxIds")}
+            where state <> 'released' and slot_at > @hourAgo and {db.Sql("mailbox_id = any(@hourlyIds)", "mailbox_id in @hourlyIds")}
             order by slot_at
-            """, new { hourAgo, mailboxIds }, tx, cancellationToken: ct))).ToLookup(x => x.MailboxId, x => x.SlotAt);
+            """, new { hourAgo, hourlyIds }, tx, cancellationToken: ct))).ToLookup(x => x.MailboxId, x => x.SlotAt);
 
         var slots = new List<object>();
         var updates = new List<object>();
@@ -326,23 +335,9 @@ public enum CatchUpScope
     Workspace,
 }
 
-/// <summary>An overdue step to spread on resume.</summary>
-internal sealed class OverdueStep
+/// <summary>An overdue step to spread on resume, with its mailbox's limits.</summary>
+internal sealed class OverdueStep : ScheduledStepRow
 {
-    public Guid Id { get; init; }
-    public Guid SequenceId { get; init; }
-    public Guid ProspectId { get; init; }
-    public Guid MailboxId { get; init; }
-    public int CurrentStep { get; init; }
-    public string StepChannel { get; init; } = StepChannels.Email;
-    public string? DueReasons { get; init; }
-    public string? ProspectTimeZone { get; init; }
-    public string? CompanyTimeZone { get; init; }
-    public string? Country { get; init; }
-    public string MailboxTimeZone { get; init; } = "UTC";
-    public int WindowStartMinute { get; init; }
-    public int WindowEndMinute { get; init; }
-    public string WindowDays { get; init; } = "";
     public int DailyCap { get; init; }
     public int? HourlyCap { get; init; }
     public int MinGapSeconds { get; init; }
@@ -389,7 +384,7 @@ public sealed partial class DispatchStore
             var first = group.First();
             var limits = MailboxCapacityRow.MailboxLimitsOf(
                 first.DailyCap, first.HourlyCap, first.MinGapSeconds, first.RampStart, first.RampStep, first.RampStartedAt, first.MailboxTimeZone);
-            var window = SendingWindow.Parse(first.WindowStartMinute, first.WindowEndMinute, first.WindowDays);
+            var window = first.Window;
             var steps = group.ToList();
             var wanted = CatchUp.Spread(steps.Count, now, limits, window);
             for (var i = 0; i < steps.Count; i++)
@@ -399,8 +394,7 @@ public sealed partial class DispatchStore
                 var at = wanted[i];
                 if (StepChannels.KeepsWindow(step.StepChannel))
                 {
-                    var schedule = new StepSchedule(StepSchedule.ResolveZone(step.ProspectTimeZone, step.CompanyTimeZone, step.MailboxTimeZone), step.Country, window, Holidays);
-                    var placed = Scheduler.Place(at, schedule, StepKeys.Jitter(step.ProspectId, step.SequenceId, step.CurrentStep));
+                    var placed = Scheduler.Place(at, step.Schedule(Holidays), step.JitterKey);
                     at = placed.At;
                     reasons |= placed.Reasons;
                 }
