@@ -73,6 +73,12 @@ internal sealed class SlotRef
     public string Day { get; init; } = "";
 }
 
+internal sealed class HeldRef
+{
+    public string Kind { get; init; } = "";
+    public Guid Id { get; init; }
+}
+
 internal sealed class SlotTime
 {
     public Guid MailboxId { get; init; }
@@ -112,19 +118,34 @@ public sealed partial class DispatchStore
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        // The inner query walks the due index in claim order and stops at the batch: the state checks are per-row
-        // semi-joins, so rows held by a paused sequence, mailbox or workspace (or a blocked mailbox) are passed over,
-        // never returned, and never keep other work from being claimed. The outer query only reads the batch's details.
+        // What holds due rows back is read first — paused sequences, paused workspaces, mailboxes not active, mailboxes
+        // blocked by a limit (few rows) — so the inner query filters on enrollment columns only: PostgreSQL then walks
+        // the due index in claim order and stops at the batch whatever its statistics of those small tables say (with
+        // per-row joins it sorted every due row when they were missing: ~1 s per claim with 100k due). Held rows are
+        // passed over, never returned, and never keep other work from being claimed.
+        var held = (await c.QueryAsync<HeldRef>(new CommandDefinition(
+            """
+            select 'sequence' as kind, id from sequences where state = 'paused'
+            union all select 'workspace', id from workspaces where state <> 'active'
+            union all select 'mailbox', id from mailboxes where state <> 'active'
+            union all select 'blocked', id from mailboxes where state = 'active' and blocked_until > @now
+            """, new { now }, tx, cancellationToken: ct))).ToLookup(h => h.Kind, h => h.Id);
+        var args = new
+        {
+            now, batch,
+            sequences = held["sequence"].ToArray(), workspaces = held["workspace"].ToArray(),
+            mailboxes = held["mailbox"].ToArray(), blocked = held["blocked"].ToArray(),
+        };
         var sql = $"""
             select d.id, d.workspace_id, d.sequence_id, d.prospect_id, d.mailbox_id, d.current_step, d.step_channel, d.next_due_at, d.wanted_at, d.due_reasons,
                    p.time_zone as prospect_time_zone, co.time_zone as company_time_zone, p.country,
                    m.time_zone as mailbox_time_zone, m.window_start_minute, m.window_end_minute, m.window_days
             from (select e.id from enrollments e
                   where e.state = 'active' and e.next_due_at <= @now and (e.lease_until is null or e.lease_until <= @now)
-                    and exists (select 1 from sequences s where s.id = e.sequence_id and s.state = 'active')
-                    and exists (select 1 from workspaces w where w.id = e.workspace_id and w.state = 'active')
-                    and exists (select 1 from mailboxes b where b.id = e.mailbox_id and b.state = 'active'
-                                and (e.step_channel <> 'email' or b.blocked_until is null or b.blocked_until <= @now))
+                    and {db.Sql("not (e.sequence_id = any(@sequences))", "e.sequence_id not in @sequences")}
+                    and {db.Sql("not (e.workspace_id = any(@workspaces))", "e.workspace_id not in @workspaces")}
+                    and {db.Sql("not (e.mailbox_id = any(@mailboxes))", "e.mailbox_id not in @mailboxes")}
+                    and (e.step_channel <> 'email' or {db.Sql("not (e.mailbox_id = any(@blocked))", "e.mailbox_id not in @blocked")})
                   order by e.next_due_at, e.prospect_id
                   limit @batch
                   {db.Sql("for update of e skip locked", "")}) due
@@ -134,7 +155,7 @@ public sealed partial class DispatchStore
             left join companies co on co.id = p.company_id
             order by d.next_due_at, d.prospect_id
             """;
-        var candidates = (await c.QueryAsync<ClaimCandidate>(new CommandDefinition(sql, new { now, batch }, tx, cancellationToken: ct))).AsList();
+        var candidates = (await c.QueryAsync<ClaimCandidate>(new CommandDefinition(sql, args, tx, cancellationToken: ct))).AsList();
         if (candidates.Count == 0)
         {
             await tx.CommitAsync(ct);
