@@ -179,6 +179,8 @@ public static partial class MailboxesApi
         }
 
         SendingWindow? window = request.SendingWindow;
+        var ramp = request.RampUp;
+        var keepRamp = ramp is { StartPerDay: not 0 };
         var row = new MailboxRow
         {
             Id = m.Id,
@@ -209,9 +211,10 @@ public static partial class MailboxesApi
             UpdatedAt = clock.GetUtcNow(),
             HourlyCap = request.HourlyCap is { } hourly ? hourly == 0 ? null : hourly : m.HourlyCap,
             MinGapSeconds = request.MinGapSeconds ?? m.MinGapSeconds,
-            RampStart = request.RampUp is { } ramp ? ramp.StartPerDay == 0 ? null : ramp.StartPerDay : m.RampStart,
-            RampStep = request.RampUp is { } r2 ? r2.StartPerDay == 0 ? null : r2.StepPerDay : m.RampStep,
-            RampStartedAt = request.RampUp is { } r3 ? r3.StartPerDay == 0 ? null : r3.StartedAt?.ToUniversalTime() ?? clock.GetUtcNow() : m.RampStartedAt,
+            // A ramp-up given replaces the stored one; startPerDay 0 removes it.
+            RampStart = ramp is null ? m.RampStart : keepRamp ? ramp.StartPerDay : null,
+            RampStep = ramp is null ? m.RampStep : keepRamp ? ramp.StepPerDay : null,
+            RampStartedAt = ramp is null ? m.RampStartedAt : keepRamp ? ramp.StartedAt?.ToUniversalTime() ?? clock.GetUtcNow() : null,
         };
         if (request.Name is { } name && string.IsNullOrWhiteSpace(name))
         {

@@ -59,8 +59,7 @@ public static class SequencesApi
     }
 
     /// <summary>A 409: the sequence's state does not allow the request.</summary>
-    internal static ProblemHttpResult Conflict(string detail)
-        => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Conflict", detail: detail);
+    internal static ProblemHttpResult Conflict(string detail) => Problems.Conflict(detail);
 
     internal static JsonElement Json(string text)
     {
