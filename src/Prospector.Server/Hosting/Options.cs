@@ -128,3 +128,18 @@ public sealed class HangfireOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
+
+/// <summary>Outgoing email: the public address of our unsubscribe and tracking endpoints, and the SMTP socket.</summary>
+public sealed class EmailOptions
+{
+    /// <summary>
+    /// The absolute http(s) base URL at which recipients reach this server's public endpoints (<c>/u/…</c> one-click
+    /// unsubscribe, <c>/t/…</c> tracking), e.g. <c>https://links.example.com</c>. Unset: emails carry a mailto
+    /// List-Unsubscribe only and tracking is off, whatever the sequence asks.
+    /// </summary>
+    [Url]
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>TCP_NODELAY on SMTP sockets (on; off only to measure what Nagle costs, see benchmark B1).</summary>
+    public bool NoDelay { get; set; } = true;
+}

@@ -33,6 +33,7 @@ public static class ProspectorServer
         services.AddOptions<MailboxSyncOptions>().BindConfiguration(nameof(MailboxSyncOptions)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<CrmOptions>().BindConfiguration(nameof(CrmOptions)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ApiOptions>().BindConfiguration(nameof(ApiOptions)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EmailOptions>().BindConfiguration(nameof(EmailOptions)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HangfireOptions>().BindConfiguration(nameof(HangfireOptions)).ValidateDataAnnotations().ValidateOnStart();
 
         var storage = configuration.GetSection(nameof(StorageOptions)).Get<StorageOptions>() ?? new StorageOptions();
@@ -62,6 +63,7 @@ public static class ProspectorServer
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
             new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = sp.GetRequiredService<DataProtectionKeyStore>()));
         services.AddSingleton<SecretProtector>();
+        services.AddSingleton<Prospector.Server.Email.PublicLinks>();
 
         // Channels and adapters.
         services.AddProspectorEmail();

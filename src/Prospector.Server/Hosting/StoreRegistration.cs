@@ -27,6 +27,8 @@ public static class StoreRegistration
         services.AddSingleton<AudienceStore>();
         services.AddSingleton<ImportStore>();
         services.AddSingleton<TaskStore>();
+        services.AddSingleton<ServerSecretStore>();
+        services.AddSingleton<TrackingStore>();
         return services;
     }
 }
