@@ -51,7 +51,7 @@ public sealed class LinkSigner
     public bool TryRead(LinkPurpose purpose, string? token, out Guid sendId, string? url = null)
     {
         sendId = Guid.Empty;
-        if (string.IsNullOrEmpty(token) || token.Length > 64)
+        if (string.IsNullOrEmpty(token) || token.Length > 64 || !token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
             return false;
         }

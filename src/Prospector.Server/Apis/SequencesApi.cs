@@ -9,17 +9,23 @@ using Prospector.Storage.Stores;
 namespace Prospector.Server.Apis;
 
 /// <summary>A new sequence: a name and its steps (validated all at once, every error with its path), optionally its owner.</summary>
-public sealed record CreateSequenceRequest(string Name, JsonElement Steps, Guid? OwnerId = null);
+public sealed record CreateSequenceRequest(string Name, JsonElement Steps, Guid? OwnerId = null, SequenceTrackingRequest? Tracking = null);
+
+/// <summary>Open and click tracking of a sequence's emails (both off by default; they need <c>EmailOptions:PublicBaseUrl</c>).</summary>
+public sealed record SequenceTrackingRequest(bool? Opens = null, bool? Clicks = null);
+
+/// <summary>Open and click tracking as stored.</summary>
+public sealed record SequenceTracking(bool Opens, bool Clicks);
 
 /// <summary>An edit: new steps (stored as the next version) and optionally a new name.</summary>
-public sealed record UpdateSequenceRequest(JsonElement Steps, string? Name = null);
+public sealed record UpdateSequenceRequest(JsonElement Steps, string? Name = null, SequenceTrackingRequest? Tracking = null);
 
 /// <summary>A sequence as stored: its state and newest version.</summary>
 public sealed record SequenceResponse(
-    Guid Id, string Name, string State, int Version, JsonElement Steps, Guid? OwnerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    Guid Id, string Name, string State, int Version, JsonElement Steps, Guid? OwnerId, SequenceTracking Tracking, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     internal static SequenceResponse From(SequenceRow s)
-        => new(s.Id, s.Name, s.State, s.Version, SequencesApi.Json(s.Definition), s.OwnerId, s.CreatedAt, s.UpdatedAt);
+        => new(s.Id, s.Name, s.State, s.Version, SequencesApi.Json(s.Definition), s.OwnerId, new(s.TrackOpens, s.TrackClicks), s.CreatedAt, s.UpdatedAt);
 }
 
 /// <summary>One immutable version of a sequence, with how many enrollments run on it (active or paused).</summary>
@@ -114,6 +120,8 @@ public static class SequencesApi
             OwnerId = request.OwnerId,
             CreatedAt = now,
             UpdatedAt = now,
+            TrackOpens = request.Tracking?.Opens ?? false,
+            TrackClicks = request.Tracking?.Clicks ?? false,
         };
         await store.CreateAsync(row, ct);
         return TypedResults.Created($"/api/sequences/{row.Id}", SequenceResponse.From(row));
@@ -147,7 +155,8 @@ public static class SequencesApi
             return Problems.Validation(errors);
         }
 
-        var (outcome, row) = await store.AddVersionAsync(workspaceId, id, request.Name?.Trim(), SequenceParser.Serialize(definition), clock.GetUtcNow(), ct);
+        var (outcome, row) = await store.AddVersionAsync(
+            workspaceId, id, request.Name?.Trim(), SequenceParser.Serialize(definition), clock.GetUtcNow(), ct, request.Tracking?.Opens, request.Tracking?.Clicks);
         return outcome switch
         {
             SequenceChange.Done => TypedResults.Ok(SequenceResponse.From(row!)),

@@ -1,12 +1,16 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Prospector.Core;
+using Prospector.Core.Email;
 using Prospector.Server.Security;
 using Prospector.Storage.Stores;
 
 namespace Prospector.Server.Apis;
 
 /// <summary>Workspace switches. Omitted members keep their value.</summary>
-public sealed record WorkspaceSettingsPatch(bool? AllowActiveInOtherSequences = null);
+/// <param name="AllowActiveInOtherSequences">Enrolling a prospect already active in another sequence.</param>
+/// <param name="FooterEnabled">Every email ends with the footer (postal address and opt-out); on by default.</param>
+/// <param name="FooterText">The footer's opt-out wording, <c>{unsubscribe}</c> marking the link; empty restores the default.</param>
+public sealed record WorkspaceSettingsPatch(bool? AllowActiveInOtherSequences = null, bool? FooterEnabled = null, string? FooterText = null);
 
 /// <summary>A partial update of the caller's workspace. An empty <see cref="PostalAddress"/> clears it.</summary>
 public sealed record PatchWorkspaceRequest(string? Name = null, string? PostalAddress = null, WorkspaceSettingsPatch? Settings = null);
@@ -15,13 +19,16 @@ public sealed record PatchWorkspaceRequest(string? Name = null, string? PostalAd
 public sealed record CreateWorkspaceRequest(string Name, string? PostalAddress = null);
 
 /// <summary>Workspace switches as shown.</summary>
-public sealed record WorkspaceSettingsResponse(bool AllowActiveInOtherSequences);
+public sealed record WorkspaceSettingsResponse(bool AllowActiveInOtherSequences, bool FooterEnabled, string FooterText);
 
 /// <summary>A workspace.</summary>
 public sealed record WorkspaceResponse(Guid Id, string Name, string? PostalAddress, WorkspaceSettingsResponse Settings, DateTimeOffset CreatedAt, string State)
 {
+    private static WorkspaceSettingsResponse SettingsOf(WorkspaceSettings s)
+        => new(s.AllowActiveInOtherSequences, s.FooterEnabled, s.FooterText ?? MessageComposer.DefaultFooterText);
+
     internal static WorkspaceResponse From(WorkspaceRow w)
-        => new(w.Id, w.Name, w.PostalAddress, new(WorkspaceSettings.Parse(w.Settings).AllowActiveInOtherSequences), w.CreatedAt, w.State);
+        => new(w.Id, w.Name, w.PostalAddress, SettingsOf(WorkspaceSettings.Parse(w.Settings)), w.CreatedAt, w.State);
 }
 
 /// <summary>A workspace just created, with its first admin key (shown this once).</summary>
@@ -85,6 +92,18 @@ public static class WorkspacesApi
         }
 
         PostalAddress(request.PostalAddress, errors);
+        if (request.Settings?.FooterText is { } footerText)
+        {
+            if (footerText.Length > 1000)
+            {
+                errors.Add(new("settings.footerText", "at most 1000 characters"));
+            }
+            else if (footerText.Contains('\0', StringComparison.Ordinal))
+            {
+                errors.Add(new("settings.footerText", "must not contain NUL"));
+            }
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
@@ -100,6 +119,16 @@ public static class WorkspacesApi
         if (request.Settings?.AllowActiveInOtherSequences is { } allow)
         {
             settings = settings with { AllowActiveInOtherSequences = allow };
+        }
+
+        if (request.Settings?.FooterEnabled is { } footer)
+        {
+            settings = settings with { FooterEnabled = footer };
+        }
+
+        if (request.Settings?.FooterText is { } text)
+        {
+            settings = settings with { FooterText = text.Trim() is { Length: > 0 } t ? t : null };
         }
 
         var postal = request.PostalAddress is null ? current.PostalAddress : request.PostalAddress.Trim() is { Length: > 0 } p ? p : null;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Prospector.Core.Email;
 using Prospector.Core.Sequences;
 using Prospector.Core.Templates;
+using Prospector.Server.Email;
 using Prospector.Server.Hosting;
 using Prospector.Server.Security;
 using Prospector.Storage.Stores;
@@ -18,6 +19,7 @@ public sealed class Dispatcher(
     TaskSteps tasks,
     WebhookStepRunner webhooks,
     SecretProtector secrets,
+    PublicLinks links,
     TimeProvider clock,
     IOptions<DispatcherOptions> options,
     ILogger<Dispatcher> logger)
@@ -133,7 +135,8 @@ public sealed class Dispatcher(
         try
         {
             subject = SequenceProgress.SubjectFor(step.Subject is null ? null : TemplateRenderer.Render(step.Subject, model, render), work.ThreadSubject);
-            body = TemplateRenderer.Render(step.Body, model, render);
+            // One template gives both parts: an HTML template renders with data values HTML-encoded, a text one as text.
+            body = TemplateRenderer.Render(step.Body, model, MessageComposer.LooksLikeHtml(step.Body) ? render with { Format = TemplateFormat.Html } : render);
         }
         catch (TemplateException ex)
         {
@@ -162,13 +165,14 @@ public sealed class Dispatcher(
         var endpoint = new SmtpEndpoint(
             work.SmtpHost, work.SmtpPort, Enum.Parse<TransportSecurity>(work.SmtpSecurity, ignoreCase: true),
             work.SmtpUsername, secrets.Unprotect(work.SmtpPasswordProtected));
+        var composed = await ComposeAsync(work, step, body, begin.SendId, ct);
         var email = new OutgoingEmail(
             begin.MessageId, work.FromName, work.FromAddress,
             string.Join(' ', new[] { work.FirstName, work.LastName }.Where(n => !string.IsNullOrWhiteSpace(n))), work.Email!,
-            subject, body, HtmlBody: null,
+            subject, composed.TextBody, composed.HtmlBody,
             InReplyTo: begin.PreviousMessageIds.Count > 0 ? begin.PreviousMessageIds[^1] : null,
             References: begin.PreviousMessageIds,
-            Headers: new Dictionary<string, string>(StringComparer.Ordinal));
+            Headers: composed.Headers);
 
         // From here on the send row says 'sending': whatever happens, it is never sent twice automatically.
         var result = await sender.SendAsync(endpoint, email, CancellationToken.None);
@@ -199,6 +203,21 @@ public sealed class Dispatcher(
                 await store.MarkEndedAsync(work, begin.SendId, SendStates.Unknown, EnrollmentStates.Paused, "send_unknown", false, result.SmtpStatusCode, result.Detail, now, ct);
                 break;
         }
+    }
+
+    // Signature, footer, List-Unsubscribe and tracking: the links carry the send row's id, signed with the instance's key.
+    private async Task<ComposedEmail> ComposeAsync(DispatchWork work, EmailStep step, string body, Guid sendId, CancellationToken ct)
+    {
+        var signer = await links.SignerAsync(ct);
+        var settings = WorkspaceSettings.Parse(work.WorkspaceSettings);
+        return MessageComposer.Compose(body, new ComposeOptions(
+            work.Signature,
+            AppendSignature: !step.Body.Contains("sender.signature", StringComparison.Ordinal),
+            new FooterSettings(settings.FooterEnabled, work.PostalAddress, settings.FooterText),
+            links.UnsubscribeUrl(signer, sendId),
+            UnsubscribeMailto: work.FromAddress,
+            OpenPixelUrl: work.TrackOpens ? links.OpenPixelUrl(signer, sendId) : null,
+            ClickUrl: work.TrackClicks && links.BaseUrl is not null ? target => links.ClickUrl(signer, sendId, target) : null));
     }
 
     private async Task PauseForTemplateAsync(DispatchWork work, EmailStep step, string reason, CancellationToken ct)

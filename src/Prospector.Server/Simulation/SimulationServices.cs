@@ -35,6 +35,10 @@ public static class SimulationServices
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider(NullLoggerFactory.Instance));
         services.AddSingleton<SecretProtector>();
 
+        // No public base URL: simulated emails carry no https links (their link key lives in the scratch database).
+        services.AddSingleton(Options.Create(new EmailOptions()));
+        services.AddSingleton<Prospector.Server.Email.PublicLinks>();
+
         // Channels that record: email "sent" without a network, webhooks answered 200 without a connection or DNS lookup.
         services.AddSingleton<RecordingEmailSender>();
         services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<RecordingEmailSender>());

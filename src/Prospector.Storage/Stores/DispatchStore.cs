@@ -36,6 +36,10 @@ public sealed class DispatchWork
     public string FromAddress { get; init; } = "";
     public string FromName { get; init; } = "";
     public string? Signature { get; init; }
+    public bool TrackOpens { get; init; }
+    public bool TrackClicks { get; init; }
+    public string? PostalAddress { get; init; }
+    public string? WorkspaceSettings { get; init; }
     public string SmtpHost { get; init; } = "";
     public int SmtpPort { get; init; }
     public string SmtpSecurity { get; init; } = "";
@@ -111,9 +115,11 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
                    m.id as mailbox_id, m.from_address, m.from_name, m.signature,
                    m.smtp_host, m.smtp_port, m.smtp_security, m.smtp_username, m.smtp_password_protected,
                    p.time_zone as prospect_time_zone, co.time_zone as company_time_zone, m.time_zone as mailbox_time_zone,
-                   m.window_start_minute, m.window_end_minute, m.window_days
+                   m.window_start_minute, m.window_end_minute, m.window_days,
+                   s.track_opens, s.track_clicks, w.postal_address, w.settings as workspace_settings
             from enrollments e
             join sequences s on s.id = e.sequence_id
+            join workspaces w on w.id = e.workspace_id
             left join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
             join prospects p on p.id = e.prospect_id
             join mailboxes m on m.id = e.mailbox_id

@@ -81,6 +81,8 @@ public sealed class SequenceRow
     public Guid? OwnerId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    public bool TrackOpens { get; init; }
+    public bool TrackClicks { get; init; }
 }
 
 public sealed class ProspectRow

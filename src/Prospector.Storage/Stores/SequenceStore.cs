@@ -10,7 +10,7 @@ namespace Prospector.Storage.Stores;
 /// </summary>
 public sealed class SequenceStore(Database db)
 {
-    private const string Columns = "id, workspace_id, name, state, version, definition, owner_id, created_at, updated_at";
+    private const string Columns = "id, workspace_id, name, state, version, definition, owner_id, created_at, updated_at, track_opens, track_clicks";
 
     /// <summary>Inserts a sequence and its first version (the row's <see cref="SequenceRow.Version"/>) in one transaction.</summary>
     public async Task CreateAsync(SequenceRow s, CancellationToken ct)
@@ -18,7 +18,7 @@ public sealed class SequenceStore(Database db)
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
-            $"insert into sequences ({Columns}) values (@Id, @WorkspaceId, @Name, @State, @Version, @Definition, @OwnerId, @CreatedAt, @CreatedAt)",
+            $"insert into sequences ({Columns}) values (@Id, @WorkspaceId, @Name, @State, @Version, @Definition, @OwnerId, @CreatedAt, @CreatedAt, @TrackOpens, @TrackClicks)",
             s, tx, cancellationToken: ct));
         await c.ExecuteAsync(new CommandDefinition(
             "insert into sequence_versions (sequence_id, version, definition, created_at) values (@Id, @Version, @Definition, @CreatedAt)",
@@ -48,10 +48,10 @@ public sealed class SequenceStore(Database db)
 
     /// <summary>
     /// Stores <paramref name="definition"/> as version N+1 (and the name, when given). Refused for an archived sequence.
-    /// Running enrollments stay on the version they have.
+    /// Running enrollments stay on the version they have. Tracking switches, when given, apply to every send from now on.
     /// </summary>
     public async Task<(SequenceChange Outcome, SequenceRow? Sequence)> AddVersionAsync(
-        Guid workspaceId, Guid id, string? name, string definition, DateTimeOffset now, CancellationToken ct)
+        Guid workspaceId, Guid id, string? name, string definition, DateTimeOffset now, CancellationToken ct, bool? trackOpens = null, bool? trackClicks = null)
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
@@ -73,6 +73,12 @@ public sealed class SequenceStore(Database db)
         await c.ExecuteAsync(new CommandDefinition(
             "update sequences set name = coalesce(@name, name), version = @version, definition = @definition, updated_at = @now where id = @id",
             new { id, name, version, definition, now }, tx, cancellationToken: ct));
+        if (trackOpens is not null || trackClicks is not null)
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "update sequences set track_opens = @opens, track_clicks = @clicks where id = @id",
+                new { id, opens = trackOpens ?? row.TrackOpens, clicks = trackClicks ?? row.TrackClicks }, tx, cancellationToken: ct));
+        }
         var updated = await LockAsync(c, tx, workspaceId, id, ct);
         await tx.CommitAsync(ct);
         return (SequenceChange.Done, updated);

@@ -6,7 +6,9 @@ namespace Prospector.Storage.Stores;
 
 /// <summary>Workspace-wide switches, stored as JSON in <c>workspaces.settings</c>. Absent members take these defaults.</summary>
 /// <param name="AllowActiveInOtherSequences">When false (the default), enrolling skips a prospect already active in another sequence.</param>
-public sealed record WorkspaceSettings(bool AllowActiveInOtherSequences = false)
+/// <param name="FooterEnabled">When true (the default), every email ends with the footer: postal address and opt-out.</param>
+/// <param name="FooterText">The footer's opt-out wording (<c>{unsubscribe}</c> marks the link); null for the default.</param>
+public sealed record WorkspaceSettings(bool AllowActiveInOtherSequences = false, bool FooterEnabled = true, string? FooterText = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
