@@ -31,13 +31,15 @@ public class SequencePreviewApiTests
         var steps = preview.GetProperty("steps").EnumerateArray().ToArray();
         Assert.Equal(["intro", "pause", "follow", "heavy"], steps.Select(s => s.GetProperty("id").GetString()!).ToArray());
         Assert.Equal("Hi Ann", steps[0].GetProperty("subject").GetString());
-        Assert.Equal("Hello Ann from Sales Team", steps[0].GetProperty("textBody").GetString());
-        Assert.Equal("Hello Ann from Sales Team", steps[0].GetProperty("htmlBody").GetString());
+        // Both parts as they would be sent: the template, then the footer (no public URL configured: opt-out by reply).
+        Assert.Equal("Hello Ann from Sales Team\n\nDon't want to hear from me again? Unsubscribe: reply with \"unsubscribe\"\n", steps[0].GetProperty("textBody").GetString());
+        Assert.StartsWith("<div dir=\"auto\"><p style=\"margin:0 0 1em 0\">Hello Ann from Sales Team</p><div class=\"footer\"", steps[0].GetProperty("htmlBody").GetString(), StringComparison.Ordinal);
+        Assert.Equal("<mailto:", steps[0].GetProperty("headers").GetProperty("List-Unsubscribe").GetString()![..8]);
         Assert.False(steps[0].TryGetProperty("errors", out _));
         var wait = steps[1].GetProperty("wait");
         Assert.Equal((2, 3, false), (wait.GetProperty("days").GetInt32(), wait.GetProperty("hours").GetInt32(), wait.GetProperty("businessDays").GetBoolean()));
         Assert.Equal("Re: Hi Ann", steps[2].GetProperty("subject").GetString());
-        Assert.Equal("Following up, Ann", steps[2].GetProperty("textBody").GetString());
+        Assert.StartsWith("Following up, Ann\n\n", steps[2].GetProperty("textBody").GetString(), StringComparison.Ordinal);
         var errors = steps[3].GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToArray();
         Assert.Contains("body", errors);
         Assert.False(steps[3].TryGetProperty("textBody", out _));

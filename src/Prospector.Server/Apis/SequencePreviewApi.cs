@@ -3,8 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Prospector.Core;
+using Prospector.Core.Email;
 using Prospector.Core.Sequences;
 using Prospector.Core.Templates;
+using Prospector.Server.Email;
 using Prospector.Server.Security;
 using Prospector.Storage.Stores;
 
@@ -31,6 +33,10 @@ public sealed record StepPreview(string Id, string Type)
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? HtmlBody { get; init; }
+
+    /// <summary>The list headers the email would carry (List-Unsubscribe, List-Unsubscribe-Post).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Title { get; init; }
@@ -74,7 +80,7 @@ public static class SequencePreviewApi
     }
 
     private static async Task<Results<Ok<PreviewResponse>, ValidationProblem, ProblemHttpResult>> PreviewAsync(
-        Guid id, PreviewRequest request, HttpContext http, SequenceStore store, CancellationToken ct)
+        Guid id, PreviewRequest request, HttpContext http, SequenceStore store, WorkspaceStore workspaces, PublicLinks links, CancellationToken ct)
     {
         var workspaceId = http.User.GetWorkspaceId();
         var sequence = await store.GetAsync(workspaceId, id, ct);
@@ -112,7 +118,12 @@ public static class SequencePreviewApi
             return Problems.Validation(errors);
         }
 
-        var steps = SequencePreviewer.Render(definition, context, request.StepId);
+        // The footer and list headers as live sends get them; links carry the placeholder token "preview" (they do nothing).
+        var workspace = await workspaces.GetAsync(workspaceId, ct);
+        var settings = WorkspaceSettings.Parse(workspace?.Settings);
+        var footer = new FooterSettings(settings.FooterEnabled, workspace?.PostalAddress, settings.FooterText);
+        var unsubscribeUrl = links.BaseUrl is null ? null : links.BaseUrl + "/u/preview";
+        var steps = SequencePreviewer.Render(definition, context, request.StepId, footer, unsubscribeUrl);
         return TypedResults.Ok(new PreviewResponse(id, version, request.ProspectId, context.Mailbox?.Id, steps));
     }
 }
@@ -120,7 +131,8 @@ public static class SequencePreviewApi
 /// <summary>Renders steps with the live renderer and the same spintax key as live sends ("prospectId:stepId").</summary>
 internal static class SequencePreviewer
 {
-    public static IReadOnlyList<StepPreview> Render(SequenceDefinition definition, PreviewContext context, string? onlyStepId)
+    public static IReadOnlyList<StepPreview> Render(
+        SequenceDefinition definition, PreviewContext context, string? onlyStepId, FooterSettings? footer = null, string? unsubscribeUrl = null)
     {
         var p = context.Prospect;
         var prospect = new ProspectSnapshot(
@@ -168,11 +180,17 @@ internal static class SequencePreviewer
             {
                 case EmailStep email:
                     var subject = Render(email.Subject, "subject");
+                    // Both parts exactly as composed for sending: one template, signature, footer.
+                    var body = Render(email.Body, "body", MessageComposer.LooksLikeHtml(email.Body) ? text with { Format = TemplateFormat.Html } : text);
+                    var composed = body is null ? null : MessageComposer.Compose(body, new ComposeOptions(
+                        context.Mailbox?.Signature, !email.Body.Contains("sender.signature", StringComparison.Ordinal),
+                        footer ?? new FooterSettings(Enabled: false), unsubscribeUrl, context.Mailbox?.FromAddress));
                     preview = preview with
                     {
                         Subject = email.Subject is null ? SequenceProgress.SubjectFor(null, threadSubject) : subject,
-                        TextBody = Render(email.Body, "body"),
-                        HtmlBody = Render(email.Body, "htmlBody", text with { Format = TemplateFormat.Html }),
+                        TextBody = composed?.TextBody,
+                        HtmlBody = composed?.HtmlBody,
+                        Headers = composed?.Headers,
                     };
                     break;
                 case WaitStep wait:
