@@ -8,7 +8,7 @@ public sealed record B1Options
     public const string Usage =
         """
         usage: b1 [--messages N] [--messages-nagle M] [--sizes 2048,8192] [--mailboxes K] [--parallelism P] [--batch B]
-                  [--no-profile] [--no-doc] [--keep-db]
+                  [--auto-prepare S] [--no-profile] [--no-doc] [--keep-db]
 
           --messages N        messages per measured phase with NoDelay on, raw and end to end (default 5000)
           --messages-nagle M  the same with NoDelay off (default 300: at 8 KB each message waits ~40 ms for a delayed ACK)
@@ -16,6 +16,8 @@ public sealed record B1Options
           --mailboxes K       mailboxes the steps are spread over (default 10; all reach the sink through one pooled connection)
           --parallelism P     DispatcherOptions:Parallelism (default: the server's default)
           --batch B           DispatcherOptions:BatchSize (default: the server's default)
+          --auto-prepare S    the worker's PostgreSQL connection string gets "Max Auto Prepare=S" (Npgsql prepares its S most
+                              used statements per connection; default: off, as the server ships)
           --no-profile        skip the profiled end-to-end pass (Npgsql statement counts and times per send)
           --no-doc            print only; do not rewrite the B1 section of docs/benchmarks.md
           --keep-db           keep the benchmark database afterwards
@@ -30,6 +32,7 @@ public sealed record B1Options
     public int Mailboxes { get; init; } = 10;
     public int? Parallelism { get; init; }
     public int? BatchSize { get; init; }
+    public int? AutoPrepare { get; init; }
     public bool Profile { get; init; } = true;
     public bool WriteDoc { get; init; } = true;
     public bool KeepDatabase { get; init; }
@@ -61,6 +64,7 @@ public sealed record B1Options
                 "--mailboxes" => o with { Mailboxes = Next(1) },
                 "--parallelism" => o with { Parallelism = Next(1) },
                 "--batch" => o with { BatchSize = Next(1) },
+                "--auto-prepare" => o with { AutoPrepare = Next(1) },
                 "--no-profile" => o with { Profile = false },
                 "--no-doc" => o with { WriteDoc = false },
                 "--keep-db" => o with { KeepDatabase = true },

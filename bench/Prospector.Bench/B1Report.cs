@@ -45,10 +45,12 @@ public static class B1Report
             $"after {Warmup()} untimed warm-up messages. Time = the loop's stopwatch. The loop runs just before and just after the end-to-end " +
             "phase (the machine is shared: a short loop is at the mercy of its neighbours); the rate is N × 2 ÷ the two times.");
         s.AppendLine($"- **End to end**: the server's own composition (`AddProspector`, role `worker`: DispatchLoop and Hangfire; BatchSize {batch}, " +
-            $"Parallelism {parallelism}, PollInterval 100 ms so an idle poll does not count, logging at Warning) with the **real `SmtpEmailSender`** " +
+            $"Parallelism {parallelism}, PollInterval 100 ms so an idle poll does not count, logging at Warning" +
+            (o.AutoPrepare is { } prepare ? $", **Npgsql `Max Auto Prepare={prepare}`**" : "") + ") with the **real `SmtpEmailSender`** " +
             "(its socket's NoDelay from `EmailOptions:NoDelay`) behind a stopwatch. Steps: enrollments at step 0 of a one-email sequence " +
             $"(\"Hello {{{{ first_name }}}}\" / a body template of the row's size) over {o.Mailboxes} mailboxes (caps 1,000,000/day, window 00:00–24:00 every day), " +
-            "all due at one instant, committed in one binary-COPY transaction while the worker runs, after an untimed warm-up batch. Time = last " +
+            "all due at one instant, committed in one binary-COPY transaction while the worker runs, after an untimed warm-up batch (1,000 steps " +
+            "for the first row of the run, which also warms the JIT; 100, or 10 where Nagle stalls, for the others). Time = last " +
             "`sends.sent_at` − commit. Every step takes the production path: claim, load, render, pre-send transaction (Message-ID stored, state " +
             "`sending`), SMTP, mark sent and complete.");
         s.AppendLine($"- Smaller N with NoDelay off where Nagle stalls ({o.MessagesNagle:N0} instead of {o.Messages:N0}, chosen when the warm-up loop " +
