@@ -74,7 +74,7 @@ public static class B1Report
         s.AppendLine();
         s.AppendLine("How to run: `bash deploy/local/services-start.sh` provides PostgreSQL (or set `PROSPECTOR_BENCH_PG`); `/usr/sbin/smtp-sink` comes " +
             "with Postfix. Each run creates a fresh database and drops it afterwards, prints the figures and rewrites this section. `-- b1 --help` " +
-            "lists the options (`--messages`, `--messages-nagle`, `--sizes`, `--mailboxes`, `--parallelism`, `--batch`, `--no-profile`, `--no-doc`). Not part of CI.");
+            "lists the options (`--messages`, `--messages-nagle`, `--sizes`, `--mailboxes`, `--parallelism`, `--batch`, `--auto-prepare`, `--no-profile`, `--no-doc`). Not part of CI.");
         return s.ToString();
     }
 
