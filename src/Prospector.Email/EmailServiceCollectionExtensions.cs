@@ -11,11 +11,15 @@ namespace Prospector.Email;
 /// <summary>Composition root of the email project.</summary>
 public static class EmailServiceCollectionExtensions
 {
-    /// <summary>Registers the pooled SMTP sender, the IMAP mailbox reader and the connection tester as singletons.</summary>
+    /// <summary>
+    /// Registers the pooled SMTP sender (configured by <see cref="SmtpSenderOptions"/>: the host fills them, e.g. with
+    /// <c>AddOptions&lt;SmtpSenderOptions&gt;().Configure(…)</c>), the IMAP mailbox reader and the connection tester as singletons.
+    /// </summary>
     public static IServiceCollection AddProspectorEmail(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<SmtpSenderOptions>();
         services.TryAddSingleton<IEmailSender, SmtpEmailSender>();
         services.TryAddSingleton<IMailboxReader, ImapMailboxReader>();
         services.TryAddSingleton<MailboxConnectionTester>();

@@ -28,11 +28,21 @@ internal static class MailConnector
     /// </summary>
     internal static async Task ConnectAsync(
         MailService client, string host, int port, TransportSecurity security, TimeSpan connectTimeout, CancellationToken cancellationToken)
+        => await ConnectAsync(client, host, port, security, connectTimeout, noDelay: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// As above with TCP_NODELAY set to <paramref name="noDelay"/> (off only to measure what Nagle costs). Returns the
+    /// socket, which <paramref name="client"/> now owns (disposing the client closes it), so callers can inspect it.
+    /// </summary>
+    internal static async Task<Socket> ConnectAsync(
+        MailService client, string host, int port, TransportSecurity security, TimeSpan connectTimeout, bool noDelay,
+        CancellationToken cancellationToken)
     {
-        var socket = await OpenSocketAsync(host, port, connectTimeout, cancellationToken).ConfigureAwait(false);
+        var socket = await OpenSocketAsync(host, port, connectTimeout, noDelay, cancellationToken).ConfigureAwait(false);
         try
         {
             await client.ConnectAsync(socket, host, port, ToSocketOptions(security), cancellationToken).ConfigureAwait(false);
+            return socket;
         }
         catch
         {
@@ -41,7 +51,7 @@ internal static class MailConnector
         }
     }
 
-    private static async Task<Socket> OpenSocketAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<Socket> OpenSocketAsync(string host, int port, TimeSpan timeout, bool noDelay, CancellationToken cancellationToken)
     {
         // Dual-mode socket: reaches IPv4 and IPv6 addresses that the host name resolves to.
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -50,7 +60,7 @@ internal static class MailConnector
         try
         {
             await socket.ConnectAsync(host, port, timeoutSource.Token).ConfigureAwait(false);
-            socket.NoDelay = true;
+            socket.NoDelay = noDelay;
             return socket;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

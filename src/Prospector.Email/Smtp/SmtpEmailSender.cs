@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
+using Microsoft.Extensions.Options;
 using MimeKit;
 using Prospector.Core.Email;
 using Prospector.Email.Connections;
@@ -24,6 +25,7 @@ public sealed partial class SmtpEmailSender : IEmailSender, IAsyncDisposable, ID
 
     private readonly ConcurrentDictionary<ConnectionKey, PooledConnection> _connections = new();
     private readonly TimeProvider _timeProvider;
+    private readonly bool _noDelay;
     private long _connectionsOpened;
     private long _lastSweep;
     private int _disposed;
@@ -36,11 +38,25 @@ public sealed partial class SmtpEmailSender : IEmailSender, IAsyncDisposable, ID
 
     /// <summary>Creates a sender whose Date headers and idle checks use <paramref name="timeProvider"/>.</summary>
     public SmtpEmailSender(TimeProvider timeProvider)
+        : this(timeProvider, Options.Create(new SmtpSenderOptions()))
+    {
+    }
+
+    /// <summary>Creates a sender on <paramref name="timeProvider"/> that opens its sockets as <paramref name="options"/> say.</summary>
+    public SmtpEmailSender(TimeProvider timeProvider, IOptions<SmtpSenderOptions> options)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(options);
         _timeProvider = timeProvider;
+        _noDelay = options.Value.NoDelay;
         _lastSweep = timeProvider.GetTimestamp();
     }
+
+    /// <summary>TCP_NODELAY as read back from the socket of the pooled connection to <paramref name="endpoint"/>; null when none is open.</summary>
+    internal bool? PooledSocketNoDelay(SmtpEndpoint endpoint)
+        => _connections.TryGetValue(ConnectionKey.Of(endpoint), out var connection) && connection.Client is { IsConnected: true }
+            ? connection.Socket?.NoDelay
+            : null;
 
     /// <summary>SMTP sessions established so far (connect + greeting + EHLO succeeded).</summary>
     internal long ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
@@ -156,7 +172,7 @@ public sealed partial class SmtpEmailSender : IEmailSender, IAsyncDisposable, ID
         var client = new SmtpClient { Timeout = (int)CommandTimeout.TotalMilliseconds };
         try
         {
-            await MailConnector.ConnectAsync(client, endpoint.Host, endpoint.Port, endpoint.Security, ConnectTimeout, cancellationToken)
+            connection.Socket = await MailConnector.ConnectAsync(client, endpoint.Host, endpoint.Port, endpoint.Security, ConnectTimeout, _noDelay, cancellationToken)
                 .ConfigureAwait(false);
             Interlocked.Increment(ref _connectionsOpened);
             if (endpoint.Username is not null)
@@ -367,12 +383,16 @@ public sealed partial class SmtpEmailSender : IEmailSender, IAsyncDisposable, ID
 
         public string? Password { get; set; }
 
+        /// <summary>The socket under <see cref="Client"/> (owned and closed by it).</summary>
+        public Socket? Socket { get; set; }
+
         public long LastUsed { get; set; }
 
         public void Close()
         {
             Client?.Dispose();
             Client = null;
+            Socket = null;
         }
     }
 }

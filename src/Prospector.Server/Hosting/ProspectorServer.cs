@@ -67,6 +67,8 @@ public static class ProspectorServer
 
         // Channels and adapters.
         services.AddProspectorEmail();
+        services.AddOptions<Prospector.Email.Smtp.SmtpSenderOptions>()
+            .Configure<IOptions<EmailOptions>>((smtp, email) => smtp.NoDelay = email.Value.NoDelay);
         services.AddProspectorCrm();
 
         // The engine.
