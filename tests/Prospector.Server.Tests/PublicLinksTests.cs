@@ -227,6 +227,15 @@ public class PublicLinksTests
         }
 
         Assert.Single(await HitsAsync(app));
+
+        // A HEAD (a link checker) is answered like the GET but recorded as a machine hit; still one "clicked" event.
+        using (var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/t/c/{token}?u={Uri.EscapeDataString(target)}")))
+        {
+            Assert.Equal((HttpStatusCode.Redirect, target), (head.StatusCode, head.Headers.Location?.OriginalString));
+        }
+
+        Assert.Equal([(sendId, "click", false, null), (sendId, "click", true, "head_request")], await HitsAsync(app));
+        Assert.Single(await StepHarness.EventsAsync(app, s.EnrollmentId), e => e.Type == "clicked");
     }
 
     [Fact]
