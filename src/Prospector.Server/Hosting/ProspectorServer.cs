@@ -163,6 +163,8 @@ public static class ProspectorServer
             app.MapProspectorApiDocs();
             api.MapImportsApi().MapAudiencesApi();
             api.MapTasksApi();
+            api.MapSuppressionsApi();
+            app.MapPublicLinksApi();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
             app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());

@@ -151,7 +151,9 @@ public sealed class EnrollmentStore(Database db)
             $"select {ProspectColumns} from prospects p left join companies co on co.id = p.company_id where p.workspace_id = @ws and p.id in @ids"),
             new { ws, ids }, tx, cancellationToken: ct))).ToDictionary(p => p.Id);
 
-        var hashes = prospects.Values.Where(p => !string.IsNullOrWhiteSpace(p.Email)).Select(p => EmailAddress.Hash(p.Email!)).Distinct().ToArray();
+        // Address and domain entries in one lookup: a domain entry suppresses every address at that domain.
+        var hashes = prospects.Values.Where(p => !string.IsNullOrWhiteSpace(p.Email))
+            .SelectMany(p => new[] { SuppressionKeys.ForAddress(p.Email!), SuppressionKeys.ForDomainOf(p.Email!) }).Distinct().ToArray();
         var suppressed = hashes.Length == 0 ? [] : (await c.QueryAsync<string>(new CommandDefinition(db.Sql(
             "select address_hash from suppressions where workspace_id = @ws and address_hash = any(@hashes)",
             "select address_hash from suppressions where workspace_id = @ws and address_hash in @hashes"),
@@ -278,7 +280,7 @@ public sealed class EnrollmentStore(Database db)
             }
 
             var hasEmail = !string.IsNullOrWhiteSpace(p.Email);
-            if (hasEmail && Suppressed.Contains(EmailAddress.Hash(p.Email!)))
+            if (hasEmail && (Suppressed.Contains(SuppressionKeys.ForAddress(p.Email!)) || Suppressed.Contains(SuppressionKeys.ForDomainOf(p.Email!))))
             {
                 return "suppressed";
             }
