@@ -161,6 +161,7 @@ public static class ProspectorServer
             app.MapProspectorApiDocs();
             api.MapImportsApi().MapAudiencesApi();
             api.MapTasksApi();
+            api.MapSendsApi();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.
             app.UseHangfireDashboard("/hangfire", new DashboardOptions { DashboardTitle = "Prospector jobs" }, app.Services.GetRequiredService<JobStorage>());
