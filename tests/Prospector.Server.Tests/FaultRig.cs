@@ -77,7 +77,9 @@ internal sealed class FaultRig : IAsyncDisposable
 
     public static async Task<FaultRig> StartAsync()
     {
-        var clock = new VirtualClock(DateTimeOffset.UtcNow.AddMinutes(1));
+        // Whole seconds: PostgreSQL keeps microseconds, so instants read back compare equal to the clock's.
+        var start = DateTimeOffset.UtcNow.AddMinutes(1);
+        var clock = new VirtualClock(new DateTimeOffset(start.Year, start.Month, start.Day, start.Hour, start.Minute, start.Second, TimeSpan.Zero));
         var app = await ProspectorApp.StartAsync(SqlDialect.Postgres, new Dictionary<string, string?> { ["role"] = "api" }, clock);
         var sender = new SmtpEmailSender(clock) { CommandTimeout = TimeSpan.FromSeconds(2) };
         var options = Options.Create(new DispatcherOptions { RetryDelay = RetryDelay, Lease = Lease, MaxAttempts = 6, Parallelism = 1 });
