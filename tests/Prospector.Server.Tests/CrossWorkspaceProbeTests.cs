@@ -40,6 +40,13 @@ public partial class CrossWorkspaceProbeTests
             select @id, workspace_id, id, 'probe-call', 'call', 'Call', 'open', @now, @now from enrollments where id = @enrollment
             returning id
             """, new { id = Guid.NewGuid(), enrollment = await s.IdOf("/api/enrollments"), now = DateTimeOffset.UtcNow }),
+        // Sends are made by the dispatcher too: B's (an 'unknown' one, resolvable) is written directly.
+        ["/api/sends"] = async s => await s.App.ScalarAsync<Guid>(
+            """
+            insert into sends (id, workspace_id, enrollment_id, step_id, mailbox_id, message_id, state, attempts, created_at, updated_at)
+            select @id, workspace_id, id, 'intro', mailbox_id, @messageId, 'unknown', 1, @now, @now from enrollments where id = @enrollment
+            returning id
+            """, new { id = Guid.NewGuid(), messageId = $"{Guid.NewGuid():N}@example.com", enrollment = await s.IdOf("/api/enrollments"), now = DateTimeOffset.UtcNow }),
         ["/api/keys"] = async s => (await s.Client.PostAsJsonAsync("/api/keys", new { name = $"{s.Name} probe key", role = "viewer" })
             .ExpectAsync(HttpStatusCode.Created)).GetProperty("id").GetGuid(),
     };
@@ -54,6 +61,7 @@ public partial class CrossWorkspaceProbeTests
         ["POST /api/audiences/{id:guid}/members"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") } },
         ["DELETE /api/audiences/{id:guid}/members"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") } },
         ["POST /api/sequences/{id:guid}/preview"] = async a => new { prospectId = await a.IdOf("/api/prospects") },
+        ["POST /api/sends/{id:guid}/resolve"] = _ => Task.FromResult<object>(new { outcome = "not_sent" }),
         ["POST /api/sequences/{id:guid}/simulate"] = async a => new { prospectIds = new[] { await a.IdOf("/api/prospects") }, mailboxIds = new[] { await a.IdOf("/api/mailboxes") } },
     };
 

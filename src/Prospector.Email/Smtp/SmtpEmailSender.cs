@@ -202,6 +202,12 @@ public sealed partial class SmtpEmailSender : IEmailSender, IAsyncDisposable, ID
         {
             case SmtpCommandException command:
                 return FromCommand(command, stage);
+            case AuthenticationException { InnerException: SmtpCommandException refused } when (int)refused.StatusCode is >= 400 and < 500:
+                // MailKit wraps the AUTH reply: a 4xx (454 temporary authentication failure) is worth retrying.
+                return FromCommand(refused, SendStage.Auth);
+            case AuthenticationException { InnerException: SmtpCommandException refused }:
+                var answered = FromCommand(refused, SendStage.Auth);
+                return new SendResult(SendOutcome.Rejected, $"authentication failed: the server rejected the credentials ({answered.Detail})", answered.SmtpStatusCode);
             case AuthenticationException:
                 return new SendResult(SendOutcome.Rejected, "authentication failed: the server rejected the credentials");
             case ServiceNotAuthenticatedException:
@@ -233,6 +239,9 @@ public sealed partial class SmtpEmailSender : IEmailSender, IAsyncDisposable, ID
             SmtpErrorCode.RecipientNotAccepted => "RCPT TO",
             SmtpErrorCode.SenderNotAccepted => "MAIL FROM",
             SmtpErrorCode.MessageNotAccepted => stage == SendStage.Body ? "end of DATA" : "DATA",
+            // MAIL and RCPT have their own codes; before the body, the only other command of a send is DATA (MailKit
+            // reports a refused DATA as an unexpected status code).
+            SmtpErrorCode.UnexpectedStatusCode when stage == SendStage.Envelope => "DATA",
             _ => stage switch
             {
                 SendStage.Connect => "connect",

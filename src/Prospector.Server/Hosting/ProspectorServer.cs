@@ -164,6 +164,7 @@ public static class ProspectorServer
             api.MapImportsApi().MapAudiencesApi();
             api.MapTasksApi();
             api.MapSuppressionsApi();
+            api.MapSendsApi();
             app.MapPublicLinksApi();
 
             // Dashboard: local requests only (Hangfire's default filter) until dashboard auth lands.

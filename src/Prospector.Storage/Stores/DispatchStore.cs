@@ -74,6 +74,8 @@ public enum BeginSendStatus
     Suppressed,
     /// <summary>A previous attempt was interrupted mid-SMTP: marked unknown, enrollment paused for ops.</summary>
     InDoubt,
+    /// <summary>Its sequence, mailbox or workspace was paused after the claim: claim and slot released, nothing sent, still due.</summary>
+    Held,
 }
 
 /// <summary>The outcome of <see cref="DispatchStore.BeginSendAsync"/>.</summary>
@@ -163,6 +165,15 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
             await ReleaseAsync(c, tx, work.Id, now, ct);
             await tx.CommitAsync(ct);
             return new BeginSend(BeginSendStatus.NotActive, Guid.Empty, "", 0, []);
+        }
+
+        if (await IsHeldAsync(c, tx, work.Id, ct))
+        {
+            // Its sequence, mailbox or workspace was paused after the claim: give the claim and the slot back, untouched;
+            // the enrollment stays active and due, and runs once what holds it resumes.
+            await ReleaseAsync(c, tx, work.Id, now, ct);
+            await tx.CommitAsync(ct);
+            return new BeginSend(BeginSendStatus.Held, Guid.Empty, "", 0, []);
         }
 
         if (work.Email is { } address && await SuppressionStore.IsSuppressedAsync(c, tx, work.WorkspaceId, address, ct))

@@ -28,6 +28,39 @@ public sealed class SendClassificationTests
         Assert.DoesNotContain("@", result.Detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(SmtpStatusCode.MailboxBusy, SendOutcome.Transient)]
+    [InlineData(SmtpStatusCode.TransactionFailed, SendOutcome.Rejected)]
+    public void Classify_NamesData_WhenTheDataCommandIsRefused(SmtpStatusCode status, SendOutcome expected)
+    {
+        var result = SmtpEmailSender.Classify(new SmtpCommandException(SmtpErrorCode.UnexpectedStatusCode, status, "4.3.0 try later"), Stage.Envelope);
+
+        Assert.Equal(expected, result.Outcome);
+        Assert.Equal((int)status, result.SmtpStatusCode);
+        Assert.StartsWith($"DATA answered {(int)status}", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Classify_ReturnsTransient_WhenAuthIsRefusedForNow()
+    {
+        var refused = new SmtpCommandException(SmtpErrorCode.UnexpectedStatusCode, (SmtpStatusCode)454, "4.7.0 Temporary authentication failure for pat@example.test");
+
+        var result = SmtpEmailSender.Classify(new AuthenticationException("454: 4.7.0 Temporary authentication failure", refused), Stage.Auth);
+
+        Assert.Equal((SendOutcome.Transient, 454, "AUTH answered 454 4.7.0"), (result.Outcome, result.SmtpStatusCode, result.Detail));
+    }
+
+    [Fact]
+    public void Classify_ReturnsRejectedWithTheCode_WhenAuthIsRefusedForGood()
+    {
+        var refused = new SmtpCommandException(SmtpErrorCode.UnexpectedStatusCode, SmtpStatusCode.AuthenticationInvalidCredentials, "5.7.8 bad credentials for pat@example.test");
+
+        var result = SmtpEmailSender.Classify(new AuthenticationException("535: 5.7.8 bad credentials", refused), Stage.Auth);
+
+        Assert.Equal((SendOutcome.Rejected, 535), (result.Outcome, result.SmtpStatusCode));
+        Assert.Equal("authentication failed: the server rejected the credentials (AUTH answered 535 5.7.8)", result.Detail);
+    }
+
     public static TheoryData<Exception> TransportFailures => new()
     {
         new IOException("reset"),

@@ -121,6 +121,18 @@ public sealed class SmtpFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_ReturnsTransient_WhenAuthIsRefusedForNow()
+    {
+        await using var sink = await SmtpSink.StartAsync("-r", "AUTH");
+
+        var result = await _sender.SendAsync(Sink(sink) with { Username = "u", Password = "p" }, Email(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Transient, result.Outcome);
+        Assert.Equal(450, result.SmtpStatusCode);
+        Assert.Equal("AUTH answered 450 4.3.0", result.Detail);
+    }
+
+    [Fact]
     public async Task SendAsync_ReturnsRejected_WhenAuthIsConfiguredButNotOffered()
     {
         await using var sink = await SmtpSink.StartAsync("-a");
