@@ -82,6 +82,49 @@ public sealed class EmailContentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheDeliveredUnsubscribeLink_GetOnlyShowsAPage_OneClickPostUnsubscribes_AndNoFollowUpGoesOut()
+    {
+        var to = TestServices.MailUser(36, "u" + Guid.NewGuid().ToString("N")[..8]);
+        var enrolled = await StepHarness.EnrollAsync(_app, new SequenceDefinition(
+        [
+            new EmailStep("e1", "Hello", "Hi {{ first_name }}"),
+            new WaitStep("w1", TimeSpan.FromDays(1)),
+            new EmailStep("e2", null, "Bump"),
+        ]), email: to);
+        await SentAsync(enrolled.EnrollmentId, 1);
+        var message = Assert.Single(await InboxAsync(to, 1));
+        var header = message.Headers["List-Unsubscribe"]!;
+        var url = new Uri(header[1..header.IndexOf('>', StringComparison.Ordinal)]);
+        Assert.Contains(url.AbsoluteUri, message.TextBody, StringComparison.Ordinal);
+        var http = _app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+
+        // A link scanner's GET: a confirmation page, nothing changes.
+        var page = await http.GetAsync(url.PathAndQuery);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<form method=\"post\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("active", await StepHarness.ScalarAsync<string>(_app, "select state from enrollments where id = @id", new { id = enrolled.EnrollmentId }));
+        Assert.Equal(0L, await StepHarness.ScalarAsync<long>(_app, "select count(*) from suppressions"));
+
+        // The mailbox provider's one-click POST (RFC 8058): no auth, no cookie, no redirect.
+        var post = await http.PostAsync(url.PathAndQuery, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Assert.Null(post.Headers.Location);
+        Assert.False(post.Headers.Contains("Set-Cookie"));
+        Assert.Equal("unsubscribed", await StepHarness.ScalarAsync<string>(_app, "select state from enrollments where id = @id", new { id = enrolled.EnrollmentId }));
+        Assert.Equal(1L, await StepHarness.ScalarAsync<long>(_app, "select count(*) from suppressions where kind = 'address'"));
+
+        // The follow-up falls due: nothing is sent.
+        await StepHarness.ExecuteAsync(_app, "update enrollments set next_due_at = @now where id = @id", new { id = enrolled.EnrollmentId, now = DateTimeOffset.UtcNow });
+        var dispatcher = _app.Services.GetRequiredService<Prospector.Server.Engine.Dispatcher>();
+        for (var i = 0; i < 3; i++)
+        {
+            await dispatcher.RunOnceAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(1L, await StepHarness.ScalarAsync<long>(_app, "select count(*) from sends where enrollment_id = @id", new { id = enrolled.EnrollmentId }));
+    }
+
+    [Fact]
     public async Task TrackedSequence_HasItsLinksRewrittenAndAPixel_InTheHtmlPartOnly()
     {
         var to = TestServices.MailUser(34, "t" + Guid.NewGuid().ToString("N")[..8]);
