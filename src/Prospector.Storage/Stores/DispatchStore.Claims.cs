@@ -314,10 +314,8 @@ public sealed partial class DispatchStore
         => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, limits.Zone).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>The claimed step's slot is being used for a send attempt (its step is known now).</summary>
-    private static Task UseSlotAsync(DbConnection c, DbTransaction tx, Guid enrollmentId, string stepId, DateTimeOffset now, CancellationToken ct)
-        => c.ExecuteAsync(new CommandDefinition(
-            "update mailbox_slots set state = 'used', step_id = @stepId, updated_at = @now where enrollment_id = @enrollmentId and state = 'reserved'",
-            new { enrollmentId, stepId, now }, tx, cancellationToken: ct));
+    // The reserved slot of @enrollmentId becomes used by @stepId (run in the pre-send transaction, batched with the send row).
+    private const string UseSlotSql = "update mailbox_slots set state = 'used', step_id = @stepId, updated_at = @now where enrollment_id = @enrollmentId and state = 'reserved'";
 
     /// <summary>
     /// Gives back the enrollment's slots in <paramref name="state"/> ('reserved': nothing was attempted; 'used' with a step:

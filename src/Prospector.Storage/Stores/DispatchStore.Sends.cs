@@ -160,15 +160,14 @@ public sealed partial class DispatchStore
     /// True when the enrollment's sequence, mailbox or workspace is paused (or otherwise not active), as the claim sees
     /// them: read again in the pre-send transaction, since a pause may land between the claim and the send.
     /// </summary>
-    private static async Task<bool> IsHeldAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, Guid enrollmentId, CancellationToken ct)
-        => await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            """
-            select count(*) from enrollments e
-            join sequences q on q.id = e.sequence_id
-            join mailboxes m on m.id = e.mailbox_id
-            join workspaces w on w.id = e.workspace_id
-            where e.id = @enrollmentId and (q.state = 'paused' or m.state <> 'active' or w.state <> 'active')
-            """, new { enrollmentId }, tx, cancellationToken: ct)) > 0;
+    // Whether the enrollment @id's sequence, mailbox or workspace holds it (paused or inactive); read in the pre-send batch.
+    private const string HeldSql = """
+        select count(*) from enrollments e
+        join sequences q on q.id = e.sequence_id
+        join mailboxes m on m.id = e.mailbox_id
+        join workspaces w on w.id = e.workspace_id
+        where e.id = @id and (q.state = 'paused' or m.state <> 'active' or w.state <> 'active')
+        """;
 
     // An enrollment held for this send (paused 'send_unknown' at the send's step) becomes active again; any other state
     // (an SDR stopped it, the prospect replied meanwhile) is left alone.

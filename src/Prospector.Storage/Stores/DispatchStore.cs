@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Prospector.Core.Prospects;
 using Prospector.Core.Scheduling;
 using Prospector.Core.Sequences;
 
@@ -157,9 +158,26 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var state = await c.QueryFirstOrDefaultAsync<(string State, long CurrentStep)?>(new CommandDefinition(
-            db.Sql("select state, current_step from enrollments where id = @id for update", "select state, current_step from enrollments where id = @id"),
-            new { id = work.Id }, tx, cancellationToken: ct));
+
+        // One round trip for every check: the enrollment row is locked first, then what holds it, the suppression list
+        // (address and domain), the thread's earlier Message-IDs and this step's send row are read under that lock.
+        var (address, domain) = work.Email is { } email ? (SuppressionKeys.ForAddress(email), SuppressionKeys.ForDomainOf(email)) : ("-", "-");
+        await using var reads = await c.QueryMultipleAsync(new CommandDefinition(
+            $"""
+            {db.Sql("select state, current_step from enrollments where id = @id for update", "select state, current_step from enrollments where id = @id")};
+            {HeldSql};
+            select count(*) from suppressions where workspace_id = @workspaceId and address_hash in (@address, @domain);
+            select message_id from sends where enrollment_id = @id and state = 'sent' and step_id <> @stepId order by sent_at, id;
+            select id, enrollment_id, step_id, mailbox_id, message_id, state, attempts from sends where enrollment_id = @id and step_id = @stepId;
+            """,
+            new { id = work.Id, workspaceId = work.WorkspaceId, address, domain, stepId }, tx, cancellationToken: ct));
+        var state = await reads.ReadFirstOrDefaultAsync<EnrollmentPosition>();
+        var held = await reads.ReadSingleAsync<long>() > 0;
+        var suppressed = await reads.ReadSingleAsync<long>() > 0 && work.Email is not null;
+        var previous = (await reads.ReadAsync<string>()).AsList();
+        var existing = await reads.ReadFirstOrDefaultAsync<SendRow>();
+        await reads.DisposeAsync();
+
         if (state is not { State: EnrollmentStates.Active } s || s.CurrentStep != work.CurrentStep)
         {
             await ReleaseAsync(c, tx, work.Id, now, ct);
@@ -167,7 +185,7 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
             return new BeginSend(BeginSendStatus.NotActive, Guid.Empty, "", 0, []);
         }
 
-        if (await IsHeldAsync(c, tx, work.Id, ct))
+        if (held)
         {
             // Its sequence, mailbox or workspace was paused after the claim: give the claim and the slot back, untouched;
             // the enrollment stays active and due, and runs once what holds it resumes.
@@ -176,7 +194,7 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
             return new BeginSend(BeginSendStatus.Held, Guid.Empty, "", 0, []);
         }
 
-        if (work.Email is { } address && await SuppressionStore.IsSuppressedAsync(c, tx, work.WorkspaceId, address, ct))
+        if (suppressed)
         {
             await StopAsync(c, tx, work, EnrollmentStates.Suppressed, "suppressed", now, ct);
             await Events.AppendAsync(c, tx, work.WorkspaceId, work.Id, "stopped_suppressed", stepId, now, ct);
@@ -184,31 +202,24 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
             return new BeginSend(BeginSendStatus.Suppressed, Guid.Empty, "", 0, []);
         }
 
-        var previous = (await c.QueryAsync<string>(new CommandDefinition(
-            "select message_id from sends where enrollment_id = @id and state = 'sent' and step_id <> @stepId order by sent_at, id",
-            new { id = work.Id, stepId }, tx, cancellationToken: ct))).AsList();
-        var existing = await c.QueryFirstOrDefaultAsync<SendRow>(new CommandDefinition(
-            "select id, enrollment_id, step_id, mailbox_id, message_id, state, attempts from sends where enrollment_id = @id and step_id = @stepId",
-            new { id = work.Id, stepId }, tx, cancellationToken: ct));
-
         BeginSend result;
         switch (existing?.State)
         {
             case null:
+                // The send row and the slot it uses, in one round trip.
                 await c.ExecuteAsync(new CommandDefinition(
-                    """
+                    $"""
                     insert into sends (id, workspace_id, enrollment_id, step_id, mailbox_id, message_id, state, attempts, subject, created_at, updated_at)
-                    values (@newSendId, @WorkspaceId, @Id, @stepId, @MailboxId, @newMessageId, 'sending', 1, @subject, @now, @now)
+                    values (@newSendId, @WorkspaceId, @Id, @stepId, @MailboxId, @newMessageId, 'sending', 1, @subject, @now, @now);
+                    {UseSlotSql};
                     """,
-                    new { newSendId, work.WorkspaceId, work.Id, stepId, work.MailboxId, newMessageId, subject, now }, tx, cancellationToken: ct));
-                await UseSlotAsync(c, tx, work.Id, stepId, now, ct);
+                    new { newSendId, work.WorkspaceId, work.Id, enrollmentId = work.Id, stepId, work.MailboxId, newMessageId, subject, now }, tx, cancellationToken: ct));
                 result = new BeginSend(BeginSendStatus.Proceed, newSendId, newMessageId, 1, previous);
                 break;
             case SendStates.Planned:
                 await c.ExecuteAsync(new CommandDefinition(
-                    "update sends set state = 'sending', attempts = attempts + 1, subject = @subject, updated_at = @now where id = @id",
-                    new { id = existing.Id, subject, now }, tx, cancellationToken: ct));
-                await UseSlotAsync(c, tx, work.Id, stepId, now, ct);
+                    $"update sends set state = 'sending', attempts = attempts + 1, subject = @subject, updated_at = @now where id = @id; {UseSlotSql};",
+                    new { id = existing.Id, enrollmentId = work.Id, stepId, subject, now }, tx, cancellationToken: ct));
                 result = new BeginSend(BeginSendStatus.Proceed, existing.Id, existing.MessageId, existing.Attempts + 1, previous);
                 break;
             case SendStates.Sending:
@@ -234,6 +245,12 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
         return result;
     }
 
+    private sealed class EnrollmentPosition
+    {
+        public string State { get; init; } = "";
+        public long CurrentStep { get; init; }
+    }
+
     /// <summary>The server said 250: the send is 'sent' and the enrollment moves to its next step (or completes), no branch on the way.</summary>
     public Task MarkSentAsync(DispatchWork work, Guid sendId, string stepId, NextStep next, string? threadMessageId, string? threadSubject, DateTimeOffset now, CancellationToken ct)
         => MarkSentAsync(work, sendId, stepId, next, [], threadMessageId, threadSubject, now, ct);
@@ -244,10 +261,13 @@ public sealed partial class DispatchStore(Database db, IHolidayCalendar? holiday
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
+        // The row and its event in one round trip; the move (whose row count matters) on its own.
         await c.ExecuteAsync(new CommandDefinition(
-            "update sends set state = 'sent', sent_at = coalesce(sent_at, @now), smtp_status = 250, updated_at = @now where id = @sendId and state in ('sending', 'sent')",
-            new { sendId, now }, tx, cancellationToken: ct));
-        await Events.AppendAsync(c, tx, work.WorkspaceId, work.Id, "step_sent", stepId, now, ct);
+            """
+            update sends set state = 'sent', sent_at = coalesce(sent_at, @now), smtp_status = 250, updated_at = @now where id = @sendId and state in ('sending', 'sent');
+            insert into enrollment_events (workspace_id, enrollment_id, type, detail, occurred_at) values (@workspaceId, @enrollmentId, 'step_sent', @stepId, @now);
+            """,
+            new { sendId, now, workspaceId = work.WorkspaceId, enrollmentId = work.Id, stepId }, tx, cancellationToken: ct));
         await AdvanceAsync(c, tx, work, next, branches, threadMessageId, threadSubject, now, ct);
         await tx.CommitAsync(ct);
     }
