@@ -159,24 +159,30 @@ public static class B1
         return new B1Setup(workspaceId, mailboxes, sequences, bodies);
     }
 
-    /// <summary>"Hi {{ first_name }}," and ASCII filler lines, sized so that the whole message is about <paramref name="size"/> bytes on the wire.</summary>
+    /// <summary>
+    /// "Hi {{ first_name }}," and ASCII filler lines, sized so that the whole message is about <paramref name="size"/> bytes
+    /// on the wire. The filler appears twice (the text part and its HTML twin), so each part gets about half.
+    /// </summary>
     private static string BodyTemplate(int size, int mailboxes)
     {
         const string greeting = "Hi {{ first_name }},\n\n";
         var overhead = MessageBytes(RawMessage(0, greeting, mailboxes, "raw"));
         var filler = new System.Text.StringBuilder();
-        for (var line = 1; filler.Length < size - overhead; line++)
+        for (var line = 1; filler.Length < (size - overhead) / 2; line++)
         {
             filler.Append(CultureInfo.InvariantCulture, $"Line {line:000}: a plain benchmark sentence, long enough to look like a real paragraph.\n");
         }
 
         var text = filler.ToString();
-        var wanted = Math.Max(0, size - (int)overhead);
+        var wanted = Math.Max(0, (size - (int)overhead) / 2);
         text = text.Length > wanted ? text[..Math.Max(0, wanted - 1)] + "\n" : text;
         return greeting + text;
     }
 
-    /// <summary>What the dispatcher sends for step 0 of prospect i (same headers and plain-text body shape as OutgoingMessageBuilder).</summary>
+    /// <summary>
+    /// What the dispatcher sends for step 0 of prospect i: the same composition (multipart/alternative from the one
+    /// template, the default footer, a mailto List-Unsubscribe: the bench sets no public base URL) and headers.
+    /// </summary>
     private static MimeMessage RawMessage(int i, string bodyTemplate, int mailboxes, string label)
     {
         var message = new MimeMessage();
@@ -185,7 +191,16 @@ public static class B1
         message.Subject = $"Hello P{i}";
         message.Date = DateTimeOffset.UtcNow;
         message.MessageId = $"{Guid.CreateVersion7():N}@bench.example.test";
-        message.Body = new BodyBuilder { TextBody = bodyTemplate.Replace("{{ first_name }}", $"P{i}", StringComparison.Ordinal) }.ToMessageBody();
+        var from = $"sender{i % mailboxes}@bench.example.test";
+        var composed = MessageComposer.Compose(
+            bodyTemplate.Replace("{{ first_name }}", $"P{i}", StringComparison.Ordinal),
+            new ComposeOptions(null, AppendSignature: true, new FooterSettings(), UnsubscribeUrl: null, UnsubscribeMailto: from));
+        foreach (var (name, value) in composed.Headers)
+        {
+            message.Headers.Add(name, value);
+        }
+
+        message.Body = new BodyBuilder { TextBody = composed.TextBody, HtmlBody = composed.HtmlBody }.ToMessageBody();
         return message;
     }
 
