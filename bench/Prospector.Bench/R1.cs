@@ -10,8 +10,11 @@ using Prospector.Storage.Stores;
 
 namespace Prospector.Bench;
 
-/// <summary>One <c>kill -9</c> of the soak and what was in flight at that moment.</summary>
-public sealed record R1Kill(int Number, double AtSeconds, int Slot, int Pid, int SendingRows, int OpenClaims);
+/// <summary>
+/// One <c>kill -9</c> of the soak and what was in flight right after it (any worker's): the leased enrollments with their
+/// lease ends, and the send rows still 'sending'.
+/// </summary>
+public sealed record R1Kill(int Number, double AtSeconds, int Slot, int Pid, IReadOnlySet<(Guid Id, DateTimeOffset LeaseUntil)> Claims, IReadOnlySet<Guid> Sending);
 
 /// <summary>How the sending phase ended.</summary>
 public sealed record R1Run(
@@ -81,7 +84,7 @@ public static class R1
             var sentRows = sends.Count(s => s.State == "sent");
             Console.WriteLine($"outbox: {string.Join(", ", sends.GroupBy(s => s.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count():N0} {g.Key}"))}; waiting for Postfix to deliver…");
             var delivered = await R1Mail.CollectAsync(imap, tag, sentRows, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(3));
-            var verdict = R1Verdict.Compute(o, enrollments, finals, sends, delivered);
+            var verdict = R1Verdict.Compute(o, enrollments, finals, sends, delivered, run.Kills);
             if (!o.KeepMail)
             {
                 await R1Mail.ExpungeAsync(imap, tag);
@@ -176,7 +179,7 @@ public static class R1
         var clock = Stopwatch.StartNew();
         while (!workers.All(w => w.IsReady))
         {
-            if (workers.FirstOrDefault(w => w.HasExited) is { } dead)
+            if (workers.FirstOrDefault(w => w.ExitedByItself) is { } dead)
             {
                 throw new InvalidOperationException($"worker {dead.Slot} exited while starting; see {dead.LogPath}");
             }
@@ -194,26 +197,29 @@ public static class R1
     }
 
     /// <summary>
-    /// Makes the first emails due (evenly over the spread, from 2 s from now); after each seeded pause kills a worker that
-    /// logged a send in the last 0.5 s (waiting for one if need be) and starts it again at once, until the kills are done;
-    /// ends when nothing is active or mid-send any more (or at the timeout).
+    /// Makes the first emails due in bursts of <see cref="R1Options.Burst"/> (so a worker has a batch in flight), evenly
+    /// over the spread from 2 s from now. After each seeded pause, arms a kill on a random worker that has been sending for
+    /// <see cref="R1Options.MinLifeMilliseconds"/>: its next send log line fires it. The killed worker is started again at
+    /// once. Ends when nothing is active or mid-send any more (or at the timeout).
     /// </summary>
     private static async Task<R1Run> SoakAsync(string connectionString, R1Options o, IReadOnlyList<R1Worker> workers, IReadOnlyList<R1Enrollment> enrollments, TimeSpan start)
     {
         var random = new Random(o.Seed);
         var spread = o.Spread(start);
         var first = DateTimeOffset.UtcNow.AddSeconds(2);
-        var step = spread / Math.Max(1, enrollments.Count - 1);
-        Console.WriteLine($"first emails due evenly over {spread.TotalSeconds:0} s, follow-ups {o.WaitSeconds} s after each; {o.Kills} kills planned");
+        var bursts = (enrollments.Count + o.Burst - 1) / o.Burst;
+        var step = spread / Math.Max(1, bursts - 1);
+        foreach (var e in enrollments)
+        {
+            e.FirstDue = first + step * (e.Index / o.Burst);
+        }
+
+        Console.WriteLine($"first emails due in {bursts} bursts of {o.Burst} over {spread.TotalSeconds:0} s, follow-ups {o.WaitSeconds} s after each; {o.Kills} kills planned");
         await using var c = new NpgsqlConnection(connectionString);
         await c.OpenAsync();
         await c.ExecuteAsync(
             "update enrollments e set next_due_at = d.due from unnest(@ids, @dues) as d(id, due) where e.id = d.id",
-            new { ids = enrollments.Select(e => e.Id).ToArray(), dues = enrollments.Select(e => (first + step * e.Index).UtcDateTime).ToArray() });
-        foreach (var e in enrollments)
-        {
-            e.FirstDue = first + step * e.Index;
-        }
+            new { ids = enrollments.Select(e => e.Id).ToArray(), dues = enrollments.Select(e => e.FirstDue.UtcDateTime).ToArray() });
 
         const string Counts =
             """
@@ -229,25 +235,44 @@ public static class R1
         var exits = new List<string>();
         var nextKill = TimeSpan.FromMilliseconds(random.Next(o.MinGapMilliseconds, o.MaxGapMilliseconds + 1));
         var (lastQuery, lastPrint) = (-Poll, TimeSpan.Zero);
+        (R1Worker Worker, Task<long> Fired, TimeSpan At)? armed = null;
         while (true)
         {
-            foreach (var w in workers.Where(w => w.HasExited))
+            if (armed is { Fired.IsCompleted: true } done)
+            {
+                armed = null;
+                if (done.Fired.IsCompletedSuccessfully)
+                {
+                    var (victim, pid) = (done.Worker, done.Worker.Pid ?? 0);
+                    var at = clock.Elapsed - Stopwatch.GetElapsedTime(done.Fired.Result);
+                    // What was in flight, read before the restart: the victim's rows stay as it left them.
+                    var claims = (await c.QueryAsync<(Guid, DateTime)>("select id, lease_until from enrollments where lease_until > now()"))
+                        .Select(x => (x.Item1, new DateTimeOffset(DateTime.SpecifyKind(x.Item2, DateTimeKind.Utc)))).ToHashSet();
+                    var mid = (await c.QueryAsync<Guid>("select id from sends where state = 'sending'")).ToHashSet();
+                    victim.WaitGone();
+                    victim.Start();
+                    kills.Add(new R1Kill(kills.Count + 1, at.TotalSeconds, victim.Slot, pid, claims, mid));
+                    nextKill = clock.Elapsed + TimeSpan.FromMilliseconds(random.Next(o.MinGapMilliseconds, o.MaxGapMilliseconds + 1));
+                }
+            }
+            else if (armed is { } waiting && clock.Elapsed - waiting.At > TimeSpan.FromSeconds(5))
+            {
+                // That worker has not sent for a while (the other one holds the due work, or it is all sent): choose again.
+                waiting.Worker.Disarm();
+                armed = null;
+            }
+
+            foreach (var w in workers.Where(w => w.ExitedByItself))
             {
                 exits.Add($"worker {w.Slot} (pid {w.Pid}) exited by itself at {clock.Elapsed.TotalSeconds:0.0} s; log {w.LogPath}");
                 w.Start();
             }
 
-            if (kills.Count < o.Kills && clock.Elapsed >= nextKill
-                && workers.Where(w => w.IsReady && w.SentWithin(TimeSpan.FromMilliseconds(500))).ToList() is { Count: > 0 } sending)
+            if (armed is null && kills.Count < o.Kills && clock.Elapsed >= nextKill
+                && workers.Where(w => w.IsReady && w.SendingSince(TimeSpan.FromMilliseconds(o.MinLifeMilliseconds))).ToList() is { Count: > 0 } eligible)
             {
-                var victim = sending[random.Next(sending.Count)];
-                var (at, pid) = (clock.Elapsed, victim.Pid ?? 0);
-                victim.Kill();
-                victim.Start();
-                // Read after the kill (it is not delayed by the query): the victim's rows stay as they were.
-                var (_, mid, claimed, _, _) = await c.QuerySingleAsync<(int, int, int, int, int)>(Counts);
-                kills.Add(new R1Kill(kills.Count + 1, at.TotalSeconds, victim.Slot, pid, mid, claimed));
-                nextKill = clock.Elapsed + TimeSpan.FromMilliseconds(random.Next(o.MinGapMilliseconds, o.MaxGapMilliseconds + 1));
+                var victim = eligible[random.Next(eligible.Count)];
+                armed = (victim, victim.ArmKill(), clock.Elapsed);
             }
 
             if (clock.Elapsed - lastQuery >= Poll)
@@ -260,15 +285,16 @@ public static class R1
                     lastPrint = clock.Elapsed;
                 }
 
-                if (active == 0 && mid == 0)
+                if ((active == 0 && mid == 0) || clock.Elapsed > timeout)
                 {
-                    return new R1Run(start, spread, clock.Elapsed, false, kills, exits, workers.Sum(w => w.Incarnations));
-                }
+                    armed?.Worker.Disarm();
+                    var timedOut = active > 0 || mid > 0;
+                    if (timedOut)
+                    {
+                        Console.WriteLine($"timeout: {active} enrollments still active, {mid} sends mid-SMTP after {timeout}");
+                    }
 
-                if (clock.Elapsed > timeout)
-                {
-                    Console.WriteLine($"timeout: {active} enrollments still active, {mid} sends mid-SMTP after {timeout}");
-                    return new R1Run(start, spread, clock.Elapsed, true, kills, exits, workers.Sum(w => w.Incarnations));
+                    return new R1Run(start, spread, clock.Elapsed, timedOut, kills, exits, workers.Sum(w => w.Incarnations));
                 }
             }
 

@@ -56,15 +56,15 @@ public sealed record R1Verdict(
     int UnknownNotDelivered,
     int UnknownResent,
     int FailedDelivered,
-    int HeldByLease,
-    double MaxLatenessSeconds,
+    IReadOnlyDictionary<string, (int Delivered, int NotDelivered)> UnknownByStep,
+    (double P50, double P90, double Max) LatenessSeconds,
+    int OrphanedClaims,
+    int KillsThatOrphaned,
+    int KillsThatLeftUnknown,
     IReadOnlyList<string> Problems)
 {
     public const string FirstStep = "first";
     public const string FollowUpStep = "follow-up";
-
-    /// <summary>Steps held at least this long past their due time waited for a killed worker's claim to expire.</summary>
-    public static readonly TimeSpan HeldThreshold = TimeSpan.FromSeconds(5);
 
     private static readonly string[] Steps = [FirstStep, FollowUpStep];
 
@@ -72,7 +72,8 @@ public sealed record R1Verdict(
 
     public int Count(string sendState) => SendStates.GetValueOrDefault(sendState);
 
-    public static R1Verdict Compute(R1Options o, IReadOnlyList<R1Enrollment> seeded, IReadOnlyList<R1Final> finals, IReadOnlyList<R1Send> sends, IReadOnlyList<R1Delivery> delivered)
+    public static R1Verdict Compute(
+        R1Options o, IReadOnlyList<R1Enrollment> seeded, IReadOnlyList<R1Final> finals, IReadOnlyList<R1Send> sends, IReadOnlyList<R1Delivery> delivered, IReadOnlyList<R1Kill> kills)
     {
         var problems = new List<string>();
         var byEmail = seeded.ToDictionary(e => e.Email, StringComparer.Ordinal);
@@ -137,6 +138,7 @@ public sealed record R1Verdict(
         }
 
         var (lost, unknownOnce, unknownNone, unknownResent, failedDelivered) = (0, 0, 0, 0, 0);
+        var unknownByStep = Steps.ToDictionary(step => step, _ => (Delivered: 0, NotDelivered: 0), StringComparer.Ordinal);
         foreach (var e in seeded)
         {
             var stopped = false;
@@ -167,6 +169,9 @@ public sealed record R1Verdict(
                         break;
                     case "unknown":
                         stopped = true;
+                        unknownByStep[step] = n == 0
+                            ? unknownByStep[step] with { NotDelivered = unknownByStep[step].NotDelivered + 1 }
+                            : unknownByStep[step] with { Delivered = unknownByStep[step].Delivered + 1 };
                         if (n == 0)
                         {
                             unknownNone++;
@@ -209,9 +214,10 @@ public sealed record R1Verdict(
             }
         }
 
-        // How long each step waited past its due time before its send row was written: a killed worker's claim holds its
-        // enrollments until the lease expires (the first email's due time is seeded; the follow-up's is the first's sent_at + wait).
-        var lateness = new List<TimeSpan>();
+        // How long each step waited past its due time before its send row was written: the backlog while workers restart,
+        // plus a lease when a killed worker held its claim (the first email's due time is seeded; the follow-up's is the
+        // first's sent_at + wait).
+        var lateness = new List<double>();
         foreach (var e in seeded)
         {
             if (row.GetValueOrDefault((e.Id, FirstStep)) is not { } first)
@@ -219,18 +225,68 @@ public sealed record R1Verdict(
                 continue;
             }
 
-            lateness.Add(first.CreatedAt - e.FirstDue);
+            lateness.Add((first.CreatedAt - e.FirstDue).TotalSeconds);
             if (first.SentAt is { } sentAt && row.GetValueOrDefault((e.Id, FollowUpStep)) is { } followUp)
             {
-                lateness.Add(followUp.CreatedAt - (sentAt + TimeSpan.FromSeconds(o.WaitSeconds)));
+                lateness.Add((followUp.CreatedAt - (sentAt + TimeSpan.FromSeconds(o.WaitSeconds))).TotalSeconds);
             }
         }
 
+        var (orphaned, killsOrphaning, killsUnknown) = Hits(o, sends, kills);
         return new R1Verdict(
             seeded.Count,
             sends.GroupBy(s => s.State, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             finals.GroupBy(f => f.State + (f.StopReason is { } r ? $" ({r})" : ""), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             delivered.Count, dupOutside, dupUnknown, phantoms, lost, unknownOnce, unknownNone, unknownResent, failedDelivered,
-            lateness.Count(l => l >= HeldThreshold), lateness.Count > 0 ? lateness.Max().TotalSeconds : 0, problems);
+            unknownByStep, Percentiles(lateness),
+            orphaned, killsOrphaning, killsUnknown, problems);
+    }
+
+    private static (double P50, double P90, double Max) Percentiles(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return (0, 0, 0);
+        }
+
+        values.Sort();
+        double At(double q) => values[Math.Min(values.Count - 1, (int)(q * values.Count))];
+        return (At(0.5), At(0.9), values[^1]);
+    }
+
+    /// <summary>
+    /// What each kill left behind. A claim (enrollment, lease end L) seen leased right after a kill was orphaned when the
+    /// first send row the enrollment got after that claim (created at or after L − lease) was written only after L (a
+    /// worker claimed it again once the lease expired), or was 'sending' right after the kill and ended 'unknown', or
+    /// never came. Each orphaned claim and each 'unknown' row is charged to the first kill that saw it.
+    /// </summary>
+    private static (int Orphaned, int KillsOrphaning, int KillsUnknown) Hits(R1Options o, IReadOnlyList<R1Send> sends, IReadOnlyList<R1Kill> kills)
+    {
+        var lease = TimeSpan.FromSeconds(o.LeaseSeconds);
+        var rows = sends.ToLookup(s => s.EnrollmentId);
+        var charged = new HashSet<(Guid, DateTimeOffset)>();
+        var chargedUnknown = new HashSet<Guid>();
+        var unknown = sends.Where(s => s.State == "unknown").Select(s => s.Id).ToHashSet();
+        var (orphaned, killsOrphaning, killsUnknown) = (0, 0, 0);
+        foreach (var kill in kills)
+        {
+            var mine = 0;
+            foreach (var claim in kill.Claims.Where(c => !charged.Contains(c)))
+            {
+                var next = rows[claim.Id].Where(r => r.CreatedAt >= claim.LeaseUntil - lease).MinBy(r => r.CreatedAt);
+                if (next is null || next.CreatedAt >= claim.LeaseUntil || (kill.Sending.Contains(next.Id) && next.State == "unknown"))
+                {
+                    charged.Add(claim);
+                    mine++;
+                }
+            }
+
+            var madeUnknown = kill.Sending.Count(id => unknown.Contains(id) && chargedUnknown.Add(id));
+            orphaned += mine;
+            killsOrphaning += mine > 0 ? 1 : 0;
+            killsUnknown += madeUnknown > 0 ? 1 : 0;
+        }
+
+        return (orphaned, killsOrphaning, killsUnknown);
     }
 }
