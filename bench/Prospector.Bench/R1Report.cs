@@ -11,6 +11,8 @@ public sealed record R1Report(R1Options Options, Machine Machine, string Postgre
     private static readonly string Build = "Release";
 #endif
 
+    public bool Passed => Verdict.Passed && !Run.TimedOut && Run.UnexpectedExits.Count == 0;
+
     public string Markdown()
     {
         var v = Verdict;
@@ -49,7 +51,12 @@ public sealed record R1Report(R1Options Options, Machine Machine, string Postgre
         s.AppendLine($"| Wall time: first due → settled (nothing active, nothing mid-send) | {Run.Wall.TotalSeconds:0} s{(Run.TimedOut ? " **(timed out)**" : "")} | |");
         s.AppendLine($"| Whole command (build excluded: seeding, soak, delivery wait, checks) | {Total.TotalSeconds:0} s | |").AppendLine();
         s.AppendLine($"Enrollments at the end: {string.Join(", ", v.EnrollmentStates.OrderByDescending(p => p.Value).Select(p => $"{p.Value:N0} {p.Key}"))}.");
-        s.AppendLine($"Verdict: **{(v.Passed && !Run.TimedOut ? "pass" : "FAIL")}**.");
+        s.AppendLine($"Verdict: **{(Passed ? "pass" : "FAIL")}** (0 duplicates, 0 lost, no worker exit the soak did not cause, no timeout).");
+        foreach (var exit in Run.UnexpectedExits.Take(3))
+        {
+            s.AppendLine($"- {exit}");
+        }
+
         foreach (var problem in v.Problems.Take(10))
         {
             s.AppendLine($"- {problem}");
