@@ -20,7 +20,7 @@ public sealed record R1Options
           --lease-seconds L    DispatcherOptions:Lease of the workers (default 30, the minimum)
           --wait-seconds G     the wait between the two emails (default 20)
           --spread-seconds D   the first emails fall due evenly over D seconds (default: long enough for the kills,
-                               K × max(mean pause, (a worker's measured start time + M) / W) − G, at least 10)
+                               K × max(mean pause, 1.5 × (a worker's measured start time + M) / W) − G, at least 10)
           --min-gap-ms A       shortest pause between two kills (default 500)
           --max-gap-ms Z       longest pause between two kills (default 3000); after the pause a kill is armed on a
                                random worker that logged its first send at least M ms ago, and fired by its next
@@ -69,10 +69,10 @@ public sealed record R1Options
     /// The first emails fall due over this span: by default about as long as the kills take, so there are sends in flight
     /// until the last one. A kill waits for a worker caught sending, and a killed worker needs <paramref name="start"/> to
     /// come back and send for <see cref="MinLifeMilliseconds"/>, so a kill takes the mean pause or that time shared by the
-    /// workers, whichever is longer.
+    /// workers (× 1.5: measured, the workers are rarely both eligible), whichever is longer.
     /// </summary>
     public TimeSpan Spread(TimeSpan start) => TimeSpan.FromSeconds(SpreadSeconds
-        ?? Math.Max(10, Kills * Math.Max((MinGapMilliseconds + MaxGapMilliseconds) / 2000.0, (start.TotalSeconds + MinLifeMilliseconds / 1000.0) / Workers) - WaitSeconds));
+        ?? Math.Max(10, Kills * Math.Max((MinGapMilliseconds + MaxGapMilliseconds) / 2000.0, 1.5 * (start.TotalSeconds + MinLifeMilliseconds / 1000.0) / Workers) - WaitSeconds));
 
     public static R1Options Parse(string[] args)
     {
