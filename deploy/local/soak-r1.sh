@@ -7,7 +7,7 @@
 #   2. builds the bench (and the server it references) in Release;
 #   3. runs `Prospector.Bench r1 [ARGS]` from the repository root.
 # Usage: deploy/local/soak-r1.sh [--no-build] [r1 options: --sends 2000 --kills 50 --seed 1 --no-doc …; --help lists them]
-# Exit code: the verb's (0 = 0 duplicates outside 'unknown' and 0 lost), 2 for bad options, 1 for other failures.
+# Exit code: the verb's (0 = 0 duplicates, 0 lost, no unexpected worker exit, no timeout), 2 for bad options, 1 otherwise.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
