@@ -10,6 +10,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
     Console.WriteLine(B4Options.Usage);
     Console.WriteLine(B8Options.Usage);
     Console.WriteLine(B1Options.Usage);
+    Console.WriteLine(R1Options.Usage);
     return 0;
 }
 
@@ -35,6 +36,19 @@ if (args[0] == "b1")
     catch (FormatException ex)
     {
         Console.Error.WriteLine($"{ex.Message}\n\n{B1Options.Usage}");
+        return 2;
+    }
+}
+
+if (args[0] == "r1")
+{
+    try
+    {
+        return await R1.RunAsync(R1Options.Parse(args[1..]));
+    }
+    catch (FormatException ex)
+    {
+        Console.Error.WriteLine($"{ex.Message}\n\n{R1Options.Usage}");
         return 2;
     }
 }

@@ -178,16 +178,77 @@ public static class ProspectorServer
 /// <summary>This process's role, for endpoints and services that depend on it.</summary>
 public sealed record RoleInfo(ServerRole Role);
 
-/// <summary>Registers the recurring jobs under stable ids once the storage is migrated.</summary>
-internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, IOptions<MailboxSyncOptions> sync, IOptions<CrmOptions> crm) : IHostedService
+/// <summary>
+/// Registers the recurring jobs under stable ids once the storage is migrated. Each registration takes a Hangfire lock;
+/// a process killed while holding one (kill -9, OOM) leaves it held until the storage's DistributedLockTimeout (10 min
+/// on PostgreSQL). Then the registration is retried in the background instead of failing the host: a worker must still
+/// start and dispatch while a recurring job cannot be updated yet (found by the R1 kill soak, docs/reliability.md).
+/// </summary>
+internal sealed class RecurringJobRegistration(
+    IRecurringJobManager recurring, IOptions<MailboxSyncOptions> sync, IOptions<CrmOptions> crm, TimeProvider clock, ILogger<RecurringJobRegistration> logger)
+    : IHostedService, IDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _retrying = Task.CompletedTask;
+
+    /// <summary>The pause between background attempts.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Completes once every recurring job is registered (or the host stops first).</summary>
+    public Task Registered => _retrying;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        recurring.AddOrUpdate<MailboxSyncJob>(MailboxSyncJob.RecurringId, j => j.RunAsync(CancellationToken.None), sync.Value.Cron);
-        recurring.AddOrUpdate<CrmOutboxJob>(CrmOutboxJob.RecurringId, j => j.RunAsync(CancellationToken.None), crm.Value.OutboxCron);
-        recurring.AddOrUpdate<DispatchJob>(DispatchJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+        if (!TryRegister())
+        {
+            _retrying = RetryAsync(_stopping.Token);
+        }
+
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _retrying.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private bool TryRegister()
+    {
+        try
+        {
+            recurring.AddOrUpdate<MailboxSyncJob>(MailboxSyncJob.RecurringId, j => j.RunAsync(CancellationToken.None), sync.Value.Cron);
+            recurring.AddOrUpdate<CrmOutboxJob>(CrmOutboxJob.RecurringId, j => j.RunAsync(CancellationToken.None), crm.Value.OutboxCron);
+            recurring.AddOrUpdate<DispatchJob>(DispatchJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+            return true;
+        }
+        catch (Exception ex) when (ex is Hangfire.Storage.DistributedLockTimeoutException or PostgreSqlDistributedLockException)
+        {
+            logger.LogWarning("Recurring jobs not registered: a Hangfire lock is held ({Reason}); retrying every {RetryDelay}", ex.Message, RetryDelay);
+            return false;
+        }
+    }
+
+    private async Task RetryAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(RetryDelay, clock, ct);
+                // An attempt blocks on the lock (Hangfire's API is synchronous): off the caller's thread.
+                if (await Task.Run(TryRegister, ct))
+                {
+                    logger.LogInformation("Recurring jobs registered after a retry");
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+    }
 }
