@@ -95,11 +95,10 @@ public sealed partial class DispatchStore
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var send = await LockSendAsync(c, tx, workspaceId, sendId, ct);
-        if (send is not { State: SendStates.Unknown } s)
+        var (refused, s) = await LockUnknownAsync(c, tx, workspaceId, sendId, ct);
+        if (refused is { } status)
         {
-            await tx.RollbackAsync(ct);
-            return send is null ? ResolveSendStatus.NotFound : ResolveSendStatus.Conflict;
+            return status;
         }
 
         await c.ExecuteAsync(new CommandDefinition(
@@ -126,11 +125,10 @@ public sealed partial class DispatchStore
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var send = await LockSendAsync(c, tx, workspaceId, sendId, ct);
-        if (send is not { State: SendStates.Unknown } s)
+        var (refused, s) = await LockUnknownAsync(c, tx, workspaceId, sendId, ct);
+        if (refused is { } status)
         {
-            await tx.RollbackAsync(ct);
-            return send is null ? ResolveSendStatus.NotFound : ResolveSendStatus.Conflict;
+            return status;
         }
 
         await c.ExecuteAsync(new CommandDefinition(
@@ -168,6 +166,20 @@ public sealed partial class DispatchStore
         join workspaces w on w.id = e.workspace_id
         where e.id = @id and (q.state = 'paused' or m.state <> 'active' or w.state <> 'active')
         """;
+
+    // Locks the send for a resolution: NotFound / Conflict (not 'unknown', rolled back) or the row to resolve.
+    private async Task<(ResolveSendStatus? Refused, (Guid EnrollmentId, string StepId, string State) Send)> LockUnknownAsync(
+        System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, Guid workspaceId, Guid sendId, CancellationToken ct)
+    {
+        var send = await LockSendAsync(c, tx, workspaceId, sendId, ct);
+        if (send is { State: SendStates.Unknown } unknown)
+        {
+            return (null, unknown);
+        }
+
+        await tx.RollbackAsync(ct);
+        return (send is null ? ResolveSendStatus.NotFound : ResolveSendStatus.Conflict, default);
+    }
 
     // An enrollment held for this send (paused 'send_unknown' at the send's step) becomes active again; any other state
     // (an SDR stopped it, the prospect replied meanwhile) is left alone.
