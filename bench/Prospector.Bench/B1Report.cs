@@ -41,7 +41,7 @@ public static class B1Report
             "Both sides of a row talk to the same sink in the same run, over **one SMTP connection** each (all bench mailboxes share host, port and " +
             "no credentials, so the sender pools them onto one connection, as the raw loop uses one).");
         s.AppendLine("- **Raw**: one MailKit `SmtpClient` connected over our own socket with the row's NoDelay, sending prebuilt `MimeMessage`s " +
-            "(same headers and plain-text body as the dispatcher's) back to back with `SendAsync(FormatOptions.Default, message, sender, recipients)`, " +
+            "(composed like the dispatcher's: multipart/alternative from the one template, the default footer, a mailto List-Unsubscribe) back to back with `SendAsync(FormatOptions.Default, message, sender, recipients)`, " +
             $"after {Warmup()} untimed warm-up messages. Time = the loop's stopwatch. The loop runs just before and just after the end-to-end " +
             "phase (the machine is shared: a short loop is at the mercy of its neighbours); the rate is N × 2 ÷ the two times.");
         s.AppendLine($"- **End to end**: the server's own composition (`AddProspector`, role `worker`: DispatchLoop and Hangfire; BatchSize {batch}, " +
