@@ -33,6 +33,38 @@ public sealed class OutgoingMessageBuilderTests
     }
 
     [Theory]
+    [InlineData("X-Campaign", "spring\r\nBcc: victim@evil.test")]
+    [InlineData("X-Campaign", "spring\nBcc: victim@evil.test")]
+    [InlineData("X-Campaign", "spring\rBcc: victim@evil.test")]
+    [InlineData("X-Campaign", "spring\0")]
+    [InlineData("X-Camp\r\naign", "spring")]
+    public void TryBuild_RefusesCustomHeaders_WithCrLfOrNul(string name, string value)
+    {
+        var ok = OutgoingMessageBuilder.TryBuild(Email(headers: new Dictionary<string, string> { [name] = value }), Now, out var built, out var error);
+
+        Assert.False(ok);
+        Assert.Null(built);
+        Assert.Equal("a header name or value contains CR, LF or NUL", error);
+    }
+
+    [Fact]
+    public void TryBuild_MakesMultipartAlternative_AndKeepsTheListHeaders()
+    {
+        var email = Email(headers: new Dictionary<string, string>
+        {
+            ["List-Unsubscribe"] = "<https://l.test/u/T>, <mailto:sam@example.test?subject=unsubscribe>",
+            ["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click",
+        }) with { HtmlBody = "<p>text</p>" };
+
+        Assert.True(OutgoingMessageBuilder.TryBuild(email, Now, out var built, out var error), error);
+
+        var alternative = Assert.IsType<MimeKit.MultipartAlternative>(built!.Message.Body);
+        Assert.Equal(["text/plain", "text/html"], alternative.Select(p => p.ContentType.MimeType).ToArray());
+        Assert.Equal("<https://l.test/u/T>, <mailto:sam@example.test?subject=unsubscribe>", built.Message.Headers["List-Unsubscribe"]);
+        Assert.Equal("List-Unsubscribe=One-Click", built.Message.Headers["List-Unsubscribe-Post"]);
+    }
+
+    [Theory]
     [InlineData("Bcc")]
     [InlineData("to")]
     [InlineData("Message-ID")]
