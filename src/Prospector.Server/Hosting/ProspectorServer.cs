@@ -190,6 +190,7 @@ internal sealed class RecurringJobRegistration(
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task _retrying = Task.CompletedTask;
+    private int _disposed;
 
     /// <summary>The pause between background attempts.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(30);
@@ -209,11 +210,23 @@ internal sealed class RecurringJobRegistration(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
+        // A host may be stopped after its services were disposed (a test host torn down twice): nothing left to stop then.
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            await _stopping.CancelAsync();
+        }
+
         await _retrying.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Cancel();
+            _stopping.Dispose();
+        }
+    }
 
     private bool TryRegister()
     {
