@@ -40,8 +40,10 @@ public sealed class EmailContentTests : IAsyncLifetime
             new EmailStep("e1", "Robots for {{ company }}", "Hi {{ first_name }},\n\nHow does {{ company }} handle <picking> & packing?\nSee https://acme.test/case"),
             new WaitStep("w1", TimeSpan.FromSeconds(1)),
             new EmailStep("e2", null, "Just bumping this, {{ first_name }}."),
-        ]), email: to, company: "Globex & Co");
+        ]), email: to, company: "Globex & Co", dueAt: DateTimeOffset.UtcNow.AddHours(1));
+        // The signature is set before the step falls due (the app's own dispatch loop would otherwise race the PATCH).
         await http.PatchAsJsonAsync($"/api/mailboxes/{enrolled.MailboxId}", new { signature = "Sam Sender\nHead of Sales, Initech" }).ExpectAsync(HttpStatusCode.OK);
+        await DueNowAsync(enrolled.EnrollmentId);
 
         var sends = await SentAsync(enrolled.EnrollmentId, 2);
         var inbox = await InboxAsync(to, 2);
@@ -131,8 +133,9 @@ public sealed class EmailContentTests : IAsyncLifetime
         var enrolled = await StepHarness.EnrollAsync(_app, new SequenceDefinition(
         [
             new EmailStep("e1", "Tracked", "<p>Hello {{ first_name }}, read <a href=\"https://acme.test/case?x=1&amp;y=2\">our case</a>.</p>"),
-        ]), email: to);
+        ]), email: to, dueAt: DateTimeOffset.UtcNow.AddHours(1));
         await StepHarness.ExecuteAsync(_app, "update sequences set track_opens = true, track_clicks = true where id = @id", new { id = enrolled.SequenceId });
+        await DueNowAsync(enrolled.EnrollmentId);
 
         var sends = await SentAsync(enrolled.EnrollmentId, 1);
         var message = Assert.Single(await InboxAsync(to, 1));
@@ -179,6 +182,9 @@ public sealed class EmailContentTests : IAsyncLifetime
         var reset = await http.PatchAsJsonAsync("/api/workspace", new { settings = new { footerText = "" } }).ExpectAsync(HttpStatusCode.OK);
         Assert.Equal(MessageComposer.DefaultFooterText, reset.GetProperty("settings").GetProperty("footerText").GetString());
     }
+
+    private Task DueNowAsync(Guid enrollmentId)
+        => StepHarness.ExecuteAsync(_app, "update enrollments set next_due_at = @now where id = @enrollmentId", new { enrollmentId, now = DateTimeOffset.UtcNow });
 
     private async Task<IReadOnlyList<SendRecord>> SentAsync(Guid enrollmentId, int count)
         => await StepHarness.UntilAsync(_app, async () =>
