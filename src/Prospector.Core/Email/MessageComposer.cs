@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using MimeKit.Text;
+using Prospector.Core.Templates;
 
 namespace Prospector.Core.Email;
 
@@ -50,6 +51,12 @@ public static partial class MessageComposer
 
     /// <summary>True when a template or signature is HTML rather than plain text (it contains common HTML tags).</summary>
     public static bool LooksLikeHtml(string? text) => text is not null && HtmlTag().IsMatch(text);
+
+    /// <summary>How a body template renders: HTML (data values encoded) when it is HTML, else plain text.</summary>
+    public static TemplateFormat BodyFormat(string template) => LooksLikeHtml(template) ? TemplateFormat.Html : TemplateFormat.Text;
+
+    /// <summary>True when the template places the signature itself (<c>{{ sender.signature }}</c>): then it is not appended.</summary>
+    public static bool PlacesSignature(string template) => template.Contains("sender.signature", StringComparison.Ordinal);
 
     /// <summary>Composes the bodies and headers of one email from the rendered template <paramref name="body"/>.</summary>
     public static ComposedEmail Compose(string body, ComposeOptions options)

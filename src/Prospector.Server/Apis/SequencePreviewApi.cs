@@ -120,8 +120,7 @@ public static class SequencePreviewApi
 
         // The footer and list headers as live sends get them; links carry the placeholder token "preview" (they do nothing).
         var workspace = await workspaces.GetAsync(workspaceId, ct);
-        var settings = WorkspaceSettings.Parse(workspace?.Settings);
-        var footer = new FooterSettings(settings.FooterEnabled, workspace?.PostalAddress, settings.FooterText);
+        var footer = WorkspaceSettings.Parse(workspace?.Settings).Footer(workspace?.PostalAddress);
         var unsubscribeUrl = links.BaseUrl is null ? null : links.BaseUrl + "/u/preview";
         var steps = SequencePreviewer.Render(definition, context, request.StepId, footer, unsubscribeUrl);
         return TypedResults.Ok(new PreviewResponse(id, version, request.ProspectId, context.Mailbox?.Id, steps));
@@ -181,9 +180,9 @@ internal static class SequencePreviewer
                 case EmailStep email:
                     var subject = Render(email.Subject, "subject");
                     // Both parts exactly as composed for sending: one template, signature, footer.
-                    var body = Render(email.Body, "body", MessageComposer.LooksLikeHtml(email.Body) ? text with { Format = TemplateFormat.Html } : text);
+                    var body = Render(email.Body, "body", text with { Format = MessageComposer.BodyFormat(email.Body) });
                     var composed = body is null ? null : MessageComposer.Compose(body, new ComposeOptions(
-                        context.Mailbox?.Signature, !email.Body.Contains("sender.signature", StringComparison.Ordinal),
+                        context.Mailbox?.Signature, !MessageComposer.PlacesSignature(email.Body),
                         footer ?? new FooterSettings(Enabled: false), unsubscribeUrl, context.Mailbox?.FromAddress));
                     preview = preview with
                     {

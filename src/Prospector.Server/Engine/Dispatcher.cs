@@ -136,7 +136,7 @@ public sealed class Dispatcher(
         {
             subject = SequenceProgress.SubjectFor(step.Subject is null ? null : TemplateRenderer.Render(step.Subject, model, render), work.ThreadSubject);
             // One template gives both parts: an HTML template renders with data values HTML-encoded, a text one as text.
-            body = TemplateRenderer.Render(step.Body, model, MessageComposer.LooksLikeHtml(step.Body) ? render with { Format = TemplateFormat.Html } : render);
+            body = TemplateRenderer.Render(step.Body, model, render with { Format = MessageComposer.BodyFormat(step.Body) });
         }
         catch (TemplateException ex)
         {
@@ -209,11 +209,10 @@ public sealed class Dispatcher(
     private async Task<ComposedEmail> ComposeAsync(DispatchWork work, EmailStep step, string body, Guid sendId, CancellationToken ct)
     {
         var signer = await links.SignerAsync(ct);
-        var settings = WorkspaceSettings.Parse(work.WorkspaceSettings);
         return MessageComposer.Compose(body, new ComposeOptions(
             work.Signature,
-            AppendSignature: !step.Body.Contains("sender.signature", StringComparison.Ordinal),
-            new FooterSettings(settings.FooterEnabled, work.PostalAddress, settings.FooterText),
+            AppendSignature: !MessageComposer.PlacesSignature(step.Body),
+            WorkspaceSettings.Parse(work.WorkspaceSettings).Footer(work.PostalAddress),
             links.UnsubscribeUrl(signer, sendId),
             UnsubscribeMailto: work.FromAddress,
             OpenPixelUrl: work.TrackOpens ? links.OpenPixelUrl(signer, sendId) : null,

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using Prospector.Core.Email;
 
 namespace Prospector.Storage.Stores;
 
@@ -15,6 +16,9 @@ public sealed record WorkspaceSettings(bool AllowActiveInOtherSequences = false,
     /// <summary>Reads the stored JSON; unknown or missing members fall back to the defaults.</summary>
     public static WorkspaceSettings Parse(string? json)
         => string.IsNullOrWhiteSpace(json) ? new() : JsonSerializer.Deserialize<WorkspaceSettings>(json, Json) ?? new();
+
+    /// <summary>The footer of this workspace's emails, with its postal address.</summary>
+    public FooterSettings Footer(string? postalAddress) => new(FooterEnabled, postalAddress, FooterText);
 
     /// <summary>The JSON to store.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
